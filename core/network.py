@@ -1,0 +1,243 @@
+"""The multilayer perceptron, in the lecture's terms.
+
+For layer l (0-based, l = 0 .. L−1) with input β_{l−1} (β_{−1} = x):
+    α_l = β_{l−1} W_l + b_l          net input
+    β_l = f_l(α_l)                   output
+and backwards, with δ_l = ∂E/∂α_l:
+    ∂E/∂W_l = β_{l−1}ᵀ δ_l,  ∂E/∂b_l = Σ_samples δ_l
+    δ_{l−1} = (δ_l W_lᵀ) ⊙ f'_{l−1}(α_{l−1})
+
+All parameters live in one flat vector in the lecture's w-numbering order; `weights[l]`
+and `biases[l]` are views into it.  That keeps optimiser steps to a couple of numpy calls
+and makes w_k simply `params[k − 1]`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import ACTIVATIONS, get_activation
+from .errors import ConfigError
+from .init import init_block, parse_init
+from .losses import Loss, check_compatible, get_loss
+from .numbering import layer_offsets
+
+
+class ParameterList(list):
+    """A list of views into the flat parameter vector.  Assigning `weights[l] = A` copies A
+    into the view (so the flat vector, the optimiser and the GUI all see it)."""
+
+    def __setitem__(self, index, value):
+        view = list.__getitem__(self, index)
+        value = np.asarray(value, dtype=view.dtype)
+        if value.shape != view.shape:
+            raise ConfigError(f"shape {value.shape} does not fit a parameter of shape {view.shape}")
+        view[...] = value
+
+
+def _layer_views(flat: np.ndarray, sizes):
+    offsets = layer_offsets(sizes)
+    weights, biases = ParameterList(), ParameterList()
+    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        block = flat[offsets[l]:offsets[l + 1]].reshape(fan_in + 1, fan_out)
+        biases.append(block[0])
+        weights.append(block[1:])
+    return weights, biases
+
+
+@dataclass
+class Gradients:
+    """∂E/∂W_l and ∂E/∂b_l per layer (views into `flat`, in w-numbering order)."""
+    flat: np.ndarray
+    weights: list
+    biases: list
+
+    @classmethod
+    def from_flat(cls, flat, sizes):
+        weights, biases = _layer_views(flat, sizes)
+        return cls(flat, list(weights), list(biases))
+
+
+@dataclass
+class Pass:
+    """Everything one forward + backward pass computed, for display and explanation."""
+    inputs: np.ndarray    # x, (n, D)
+    alphas: list          # α_l, (n, size_l)
+    betas: list           # β_l
+    deltas: list          # δ_l = ∂E/∂α_l
+    loss: float
+    gradients: Gradients
+
+
+class Workspace:
+    """Preallocated buffers for one batch size, so a training step allocates nothing."""
+
+    def __init__(self, net: "Network", n: int):
+        dt, out_sizes = net.dtype, net.sizes[1:]
+        self.n = n
+        self.alphas = [np.empty((n, k), dt) for k in out_sizes]
+        self.betas = [np.empty((n, k), dt) for k in out_sizes]
+        self.deltas = [np.empty((n, k), dt) for k in out_sizes]
+        self.dE_dbeta = [np.empty((n, k), dt) for k in out_sizes]
+        self.scratch = [np.empty((n, k), dt) for k in out_sizes]
+        self.ones = np.ones(n, dt)
+
+
+class Network:
+    def __init__(self, sizes, activations, init="normal", seed=0, dtype=np.float64):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ConfigError(f"sizes {sizes}: need at least an input and an output layer, "
+                              "each with one or more neurons")
+        if isinstance(activations, str):
+            activations = [activations] * (len(sizes) - 1)
+        activations = list(activations)
+        if len(activations) != len(sizes) - 1:
+            raise ConfigError(f"{len(sizes) - 1} layers need {len(sizes) - 1} activations, "
+                              f"got {len(activations)}")
+        for i, name in enumerate(activations):
+            if name not in ACTIVATIONS:
+                raise ConfigError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+            if name == "softmax" and i != len(activations) - 1:
+                raise ConfigError("softmax is only allowed on the last layer")
+        parse_init(init)
+        self.sizes = sizes
+        self.activation_names = activations
+        self.activations = [get_activation(a) for a in activations]
+        self.init = str(init)
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ConfigError(f"dtype must be float32 or float64, not {self.dtype}")
+        self.params = np.empty(layer_offsets(sizes)[-1], self.dtype)
+        self.weights, self.biases = _layer_views(self.params, sizes)
+        self.reinitialise(seed)
+
+    # -- structure -------------------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self) -> int:
+        return self.params.size
+
+    def reinitialise(self, seed=None):
+        """Draw fresh initial weights (the same ones for the same seed)."""
+        if seed is not None:
+            self.seed = seed
+        rng = np.random.RandomState(self.seed)
+        offsets = layer_offsets(self.sizes)
+        for l, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            self.params[offsets[l]:offsets[l + 1]] = init_block(self.init, fan_in, fan_out, rng).ravel()
+
+    def set_params(self, flat):
+        flat = np.asarray(flat, dtype=self.dtype)
+        if flat.shape != self.params.shape:
+            raise ConfigError(f"expected {self.params.size} parameters, got {flat.size}")
+        np.copyto(self.params, flat)
+
+    def copy(self) -> "Network":
+        twin = Network.__new__(Network)
+        twin.__dict__.update(self.__dict__)
+        twin.activations = [get_activation(a) for a in self.activation_names]
+        twin.params = self.params.copy()
+        twin.weights, twin.biases = _layer_views(twin.params, self.sizes)
+        return twin
+
+    def set_broken_sigmoid_derivative(self, broken: bool):
+        """For teaching the gradient check: every sigmoid layer's derivative drops its
+        (1 − β) factor (forward pass unchanged)."""
+        from .activations import BrokenSigmoid, Sigmoid
+        self.activations = [
+            (BrokenSigmoid() if broken else Sigmoid()) if name == "sigmoid" else act
+            for name, act in zip(self.activation_names, self.activations)]
+
+    @property
+    def broken_sigmoid_derivative(self) -> bool:
+        from .activations import BrokenSigmoid
+        return any(isinstance(a, BrokenSigmoid) for a in self.activations)
+
+    def describe(self) -> str:
+        arch = "-".join(map(str, self.sizes))
+        return f"{arch} ({', '.join(self.activation_names)}), init {self.init}, seed {self.seed}"
+
+    # -- the passes ------------------------------------------------------------------
+    def _as_inputs(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=self.dtype)
+        if X.ndim == 1:
+            X = X.reshape(1, -1) if self.sizes[0] != 1 or X.size == 1 else X.reshape(-1, 1)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ConfigError(f"inputs of shape {X.shape} do not fit {self.sizes[0]} input neurons")
+        return X
+
+    def targets_for(self, Y, n: int) -> np.ndarray:
+        """Targets as an (n, outputs) array; class indices become one-hot rows."""
+        Y = np.asarray(Y)
+        k = self.sizes[-1]
+        if k > 1 and (Y.ndim == 1 or (Y.ndim == 2 and Y.shape[1] == 1)) and Y.size == n:
+            labels = Y.reshape(-1)
+            if not np.all(np.equal(np.mod(labels, 1), 0)) or labels.min() < 0 or labels.max() >= k:
+                raise ConfigError(f"class-index targets must be whole numbers 0..{k - 1}")
+            onehot = np.zeros((n, k), self.dtype)
+            onehot[np.arange(n), labels.astype(int)] = 1.0
+            return onehot
+        Y = np.asarray(Y, dtype=self.dtype).reshape(n, -1) if Y.size == n * k else Y
+        if Y.shape != (n, k):
+            raise ConfigError(f"targets of shape {Y.shape} do not fit {n} samples × {k} outputs")
+        return Y
+
+    def forward_into(self, X, ws: Workspace) -> np.ndarray:
+        beta = X
+        for l in range(self.n_layers):
+            alpha = np.matmul(beta, self.weights[l], out=ws.alphas[l])
+            np.add(alpha, self.biases[l], out=alpha)
+            beta = self.activations[l].forward(alpha, ws.betas[l])
+        return beta
+
+    def forward_backward_into(self, X, Y, loss: Loss, ws: Workspace, grad_flat_views) -> float:
+        """The training step's hot path: forward, E, backward into preallocated buffers.
+        `grad_flat_views` is (weight views, bias views) of the flat gradient vector."""
+        acts, L = self.activations, self.n_layers
+        self.forward_into(X, ws)
+        E = loss.forward_backward(ws.alphas[-1], ws.betas[-1], Y, acts[-1],
+                                  ws.deltas[-1], ws.dE_dbeta[-1], ws.scratch[-1])
+        gW, gb = grad_flat_views
+        for l in range(L - 1, -1, -1):
+            delta = ws.deltas[l]
+            below = X if l == 0 else ws.betas[l - 1]
+            np.matmul(below.T, delta, out=gW[l])
+            np.matmul(ws.ones, delta, out=gb[l])
+            if l:
+                dE_dbeta = np.matmul(delta, self.weights[l].T, out=ws.dE_dbeta[l - 1])
+                acts[l - 1].backward(dE_dbeta, ws.alphas[l - 1], ws.betas[l - 1],
+                                     ws.deltas[l - 1], ws.scratch[l - 1])
+        return E
+
+    def predict(self, X) -> np.ndarray:
+        X = self._as_inputs(X)
+        return self.forward_into(X, Workspace(self, X.shape[0])).copy()
+
+    def forward_backward(self, X, Y, loss="half_sse") -> Pass:
+        """One full pass with every intermediate quantity returned (fresh arrays)."""
+        loss = get_loss(loss)
+        check_compatible(loss, self.activation_names[-1])
+        X = self._as_inputs(X)
+        Y = self.targets_for(Y, X.shape[0])
+        ws = Workspace(self, X.shape[0])
+        grads = Gradients.from_flat(np.empty_like(self.params), self.sizes)
+        E = self.forward_backward_into(X, Y, loss, ws, (grads.weights, grads.biases))
+        return Pass(X, ws.alphas, ws.betas, ws.deltas, E, grads)
+
+    def loss_and_gradients(self, X, Y, loss="half_sse"):
+        p = self.forward_backward(X, Y, loss)
+        return p.loss, p.gradients
+
+    def loss(self, X, Y, loss="half_sse") -> float:
+        loss = get_loss(loss)
+        X = self._as_inputs(X)
+        Y = self.targets_for(Y, X.shape[0])
+        ws = Workspace(self, X.shape[0])
+        self.forward_into(X, ws)
+        return loss.value(ws.alphas[-1], ws.betas[-1], Y)

@@ -1,0 +1,214 @@
+"""Scenario files (resources/scenarios/*.toml): a data set, a network, a way of training
+it, a narrative for the lecturer, and optionally a remedy that fixes what goes wrong.
+
+    name, title, narrative
+    [dataset]     name = "moons", plus the generator's parameters; test_fraction
+    [network]     hidden = [5], activations = ["sigmoid", "sigmoid"], init = "normal"
+    [training]    loss, optimizer, lr, batch_size (0 = full batch), epochs, seed,
+                  l2, clip (0 = off), momentum
+    [diagnostic]  plot = "loss" | "grad_norm" | "dead" | "saturated" | "update_ratio",
+                  colour_mode = "weight" | "gradient" | "update"
+    [remedy]      description, and [remedy.network] / [remedy.training] overrides
+
+Any missing or wrong field is reported with the file's name and the field's.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .datasets import Dataset, load_dataset, split
+from .errors import BackpropLabError, ScenarioError
+from .network import Network
+from .optimizers import OptimizerConfig
+from .trainer import TrainConfig, Trainer
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "resources" / "scenarios"
+PLOTS = ("loss", "grad_norm", "dead", "saturated", "update_ratio")
+COLOUR_MODES = ("weight", "gradient", "update")
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    narrative: str
+    dataset: Dataset
+    network: Network
+    config: TrainConfig
+    epochs: int
+    seed: int
+    diagnostic_plot: str = "loss"
+    colour_mode: str = "weight"
+    remedy_description: str | None = None
+    remedy_applied: bool = False
+    path: Path | None = None
+    spec: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def X(self):
+        return self.dataset.X
+
+    @property
+    def Y(self):
+        return self.dataset.Y
+
+    @property
+    def loss(self) -> str:
+        return self.config.loss
+
+    @property
+    def has_remedy(self) -> bool:
+        return self.remedy_description is not None
+
+    def make_trainer(self, log_every: int = 1) -> Trainer:
+        return Trainer(self.network, self.dataset.X, self.dataset.Y, self.config,
+                       self.dataset.X_test, self.dataset.Y_test, log_every=log_every)
+
+
+def scenario_names() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def scenario_path(name: str) -> Path:
+    path = SCENARIO_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise ScenarioError(f"unknown scenario {name!r}; choose from {', '.join(scenario_names())}")
+    return path
+
+
+def load_scenario(name: str, seed: int | None = None, remedy: bool = False) -> Scenario:
+    """Load a bundled scenario by name (or a .toml file by path)."""
+    path = Path(name) if str(name).endswith(".toml") else scenario_path(name)
+    return scenario_from_file(path, seed=seed, remedy=remedy)
+
+
+class _Fields:
+    """Typed access to one TOML table, naming file and field in every complaint."""
+
+    def __init__(self, path, table: dict, prefix: str):
+        self.path, self.table, self.prefix = path, table, prefix
+
+    def fail(self, key, problem):
+        raise ScenarioError(f"{self.path.name}: field '{self.prefix}{key}' {problem}")
+
+    def get(self, key, kind, default=...):
+        if key not in self.table:
+            if default is ...:
+                self.fail(key, "is missing")
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            self.fail(key, f"must be {getattr(kind, '__name__', kind)}, not {value!r}")
+        return value
+
+    def number(self, key, default=..., minimum=None, positive=False):
+        value = self.get(key, float, default)
+        if value is None:
+            return None
+        if not math.isfinite(value) or (positive and value <= 0) or \
+                (minimum is not None and value < minimum):
+            self.fail(key, f"must be {'a positive' if positive else 'a finite'} number"
+                           f"{'' if minimum is None else f' ≥ {minimum}'}, not {value!r}")
+        return value
+
+    def integer(self, key, default=..., minimum=0):
+        value = self.get(key, int, default)
+        if value is not None and value < minimum:
+            self.fail(key, f"must be ≥ {minimum}, not {value!r}")
+        return value
+
+    def choice(self, key, options, default=...):
+        value = self.get(key, str, default)
+        if value not in options:
+            self.fail(key, f"must be one of {', '.join(options)}, not {value!r}")
+        return value
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    merged.update(override)
+    return merged
+
+
+def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False) -> Scenario:
+    path = Path(path)
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({e.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ScenarioError(f"{path.name}: not a valid TOML scenario file ({e})") from None
+    top = _Fields(path, spec, "")
+    name = top.get("name", str)
+    title = top.get("title", str)
+    narrative = top.get("narrative", str).strip()
+    sections = {}
+    for key in ("dataset", "network", "training"):
+        sections[key] = top.get(key, dict)
+    diagnostic = top.get("diagnostic", dict, {})
+    remedy_spec = top.get("remedy", dict, None)
+    remedy_description = None
+    if remedy_spec is not None:
+        r = _Fields(path, remedy_spec, "remedy.")
+        remedy_description = r.get("description", str).strip()
+        if remedy:
+            for key in ("network", "training", "dataset"):
+                sections[key] = _merge(sections[key], r.get(key, dict, {}))
+    elif remedy:
+        raise ScenarioError(f"{path.name}: scenario {name!r} has no remedy")
+
+    ds = _Fields(path, sections["dataset"], "dataset.")
+    ds_params = {k: v for k, v in sections["dataset"].items() if k not in ("name", "test_fraction")}
+    try:
+        dataset = load_dataset(ds.get("name", str), **ds_params)
+    except BackpropLabError as e:
+        ds.fail("name", f"is unusable: {e}")
+    test_fraction = ds.number("test_fraction", 0.0, minimum=0.0)
+    if test_fraction:
+        if test_fraction >= 1:
+            ds.fail("test_fraction", "must be below 1")
+        dataset = split(dataset, test_fraction, seed=0)
+
+    nw = _Fields(path, sections["network"], "network.")
+    hidden = nw.get("hidden", list)
+    if not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden):
+        nw.fail("hidden", f"must be a list of whole numbers ≥ 1, not {hidden!r}")
+    activations = nw.get("activations", list)
+    init = nw.get("init", str, "normal")
+
+    tr = _Fields(path, sections["training"], "training.")
+    run_seed = tr.integer("seed", 0) if seed is None else int(seed)
+    sizes = [dataset.X.shape[1], *hidden, dataset.n_outputs]
+    try:
+        network = Network(sizes, activations, init=init, seed=run_seed)
+    except BackpropLabError as e:
+        nw.fail("activations" if "activation" in str(e) or "softmax" in str(e) else
+                "init" if "init" in str(e) else "hidden", f"is invalid: {e}")
+    clip = tr.number("clip", 0.0, minimum=0.0)
+    opt = OptimizerConfig(
+        name=tr.choice("optimizer", ("sgd", "momentum", "adam"), "sgd"),
+        lr=tr.number("lr", positive=True),
+        momentum=tr.number("momentum", 0.9, minimum=0.0),
+        l2=tr.number("l2", 0.0, minimum=0.0),
+        clip=clip or None)
+    from .losses import LOSSES, check_compatible, get_loss
+    loss = tr.choice("loss", tuple(LOSSES))
+    try:
+        check_compatible(get_loss(loss), activations[-1])
+    except BackpropLabError as e:
+        tr.fail("loss", f"does not fit the network: {e}")
+    batch_size = tr.integer("batch_size", 0, minimum=0)
+    config = TrainConfig(loss=loss, optimizer=opt, batch_size=batch_size or None, seed=run_seed)
+    diag = _Fields(path, diagnostic, "diagnostic.")
+    return Scenario(
+        name=name, title=title, narrative=narrative, dataset=dataset, network=network,
+        config=config, epochs=tr.integer("epochs", minimum=1), seed=run_seed,
+        diagnostic_plot=diag.choice("plot", PLOTS, "loss"),
+        colour_mode=diag.choice("colour_mode", COLOUR_MODES, "weight"),
+        remedy_description=remedy_description, remedy_applied=bool(remedy and remedy_spec),
+        path=path, spec=spec)

@@ -1,0 +1,186 @@
+"""Backprop Lab: `python main.py` opens the window; `--headless` trains without Qt.
+
+Every bad argument or file ends in one line on stderr and exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.errors import BackpropLabError
+
+
+class UsageError(BackpropLabError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):          # one line, not argparse's usage block
+        raise UsageError(message)
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive, finite number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="main.py", description="Backprop Lab: backpropagation made visible.")
+    p.add_argument("--headless", action="store_true", help="train without opening a window")
+    p.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
+    p.add_argument("--scenario", metavar="NAME", help="scenario to load (default lecture-house-prices)")
+    p.add_argument("--epochs", type=nonnegative_int, metavar="N", help="epochs to train")
+    p.add_argument("--seed", type=nonnegative_int, metavar="S", help="random seed (weights, batch order)")
+    p.add_argument("--lr", type=positive_float, metavar="X", help="learning rate η")
+    p.add_argument("--remedy", action="store_true", help="apply the scenario's remedy")
+    p.add_argument("--log-every", type=positive_int, metavar="K", help="log every K epochs")
+    p.add_argument("--json", metavar="PATH", help="write the run as JSON")
+    p.add_argument("--quiet", action="store_true", help="print no per-epoch lines")
+    p.add_argument("--screenshot", metavar="OUT.png", help="render the window to a PNG and exit")
+    data = p.add_argument_group("your own data (CSV)")
+    data.add_argument("--data", metavar="FILE.csv", help="train on a CSV file")
+    data.add_argument("--target", metavar="COL", help="the column to predict")
+    data.add_argument("--features", metavar="A,B,...", help="feature columns (default: all others)")
+    data.add_argument("--hidden", metavar="N,N,...", help="hidden layer sizes for --data (default 8)")
+    data.add_argument("--missing", choices=("drop", "fill"), default="drop",
+                      help="incomplete rows: drop them or fill with mean / most frequent")
+    data.add_argument("--no-standardise", action="store_true", help="train on raw values")
+    data.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
+                      help="held-out fraction (default 0.2)")
+    lecture = p.add_argument_group("lecture mode")
+    lecture.add_argument("--explain", metavar="wK", help="print the chain rule for parameter wK")
+    lecture.add_argument("--sample", type=nonnegative_int, metavar="I",
+                         help="sample for --explain (default: summed over the batch)")
+    lecture.add_argument("--lr-range-test", action="store_true",
+                         help="sweep the learning rate 1e-6 → 10 and suggest one")
+    files = p.add_argument_group("sessions and exports")
+    files.add_argument("--save-session", metavar="S.json", help="save the session after training")
+    files.add_argument("--load-session", metavar="S.json", help="continue a saved session")
+    files.add_argument("--export-pytorch", metavar="OUT.py", help="write a runnable PyTorch script")
+    files.add_argument("--export-numpy", metavar="OUT.py", help="write a runnable numpy script")
+    files.add_argument("--export-figures", metavar="DIR", help="write the graph and plots as PNG/SVG")
+    return p
+
+
+def list_scenarios() -> int:
+    from core.scenarios import load_scenario, scenario_names
+    for name in scenario_names():
+        print(f"{name:24s} {load_scenario(name).title}")
+    return 0
+
+
+class Setup:
+    """What a headless run trains: from a scenario, a CSV file or a saved session."""
+
+    def __init__(self, name, title, trainer, epochs, scenario=None, dataset=None):
+        self.name, self.title, self.trainer, self.epochs = name, title, trainer, epochs
+        self.scenario, self.dataset = scenario, dataset
+
+
+def setup_from_scenario(args) -> Setup:
+    from core.headless import default_log_every
+    from core.scenarios import load_scenario
+    sc = load_scenario(args.scenario or "lecture-house-prices", seed=args.seed, remedy=args.remedy)
+    if args.lr is not None:
+        sc.config.optimizer.lr = args.lr
+    epochs = sc.epochs if args.epochs is None else args.epochs
+    trainer = sc.make_trainer(log_every=args.log_every or default_log_every(epochs))
+    return Setup(sc.name, sc.title + (" (remedy applied)" if sc.remedy_applied else ""),
+                 trainer, epochs, scenario=sc, dataset=sc.dataset)
+
+
+def setup_from_csv(args) -> Setup:
+    raise UsageError("--data: reading CSV files is not available yet")
+
+
+def setup_from_session(args) -> Setup:
+    raise UsageError("--load-session: sessions are not available yet")
+
+
+def explain(args, setup: Setup) -> int:
+    raise UsageError("--explain is not available yet")
+
+
+def lr_range_test(args, setup: Setup) -> int:
+    raise UsageError("--lr-range-test is not available yet")
+
+
+def save_and_export(args, setup: Setup):
+    if args.save_session or args.export_pytorch or args.export_numpy or args.export_figures:
+        raise UsageError("saving sessions and exports are not available yet")
+
+
+def run_headless(args) -> int:
+    from core.headless import train_and_report, write_json
+    if args.load_session:
+        setup = setup_from_session(args)
+    elif args.data:
+        setup = setup_from_csv(args)
+    else:
+        setup = setup_from_scenario(args)
+    if args.explain:
+        return explain(args, setup)
+    if args.lr_range_test:
+        return lr_range_test(args, setup)
+    trainer = setup.trainer
+    net, opt = trainer.net, trainer.config.optimizer
+    print(f"{setup.title}\nnetwork {net.describe()}, loss {trainer.loss_fn.name}, "
+          f"η = {opt.lr:g}, {setup.epochs} epochs")
+    record = train_and_report(trainer, setup.epochs, setup.name, quiet=args.quiet)
+    record.update(seed=net.seed, remedy=bool(setup.scenario and setup.scenario.remedy_applied))
+    print(f"final loss {record['final_loss']}  ({record['epochs_run']} epochs, "
+          f"{record['epochs_per_second'] or 0:.0f} epochs/s)")
+    if args.json:
+        write_json(args.json, record)
+    save_and_export(args, setup)
+    return 0
+
+
+def run_gui(args) -> int:
+    from gui.app import run_app
+    return run_app(args)
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.list_scenarios:
+            return list_scenarios()
+        if args.headless:
+            return run_headless(args)
+        return run_gui(args)
+    except BackpropLabError as e:
+        print(f"main.py: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("main.py: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

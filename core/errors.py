@@ -11,3 +11,15 @@ class ConfigError(BackpropLabError, ValueError):
 
 class ScenarioError(BackpropLabError):
     """A scenario file that is missing, unreadable or has a bad field."""
+
+
+class SessionError(BackpropLabError):
+    """A session file that cannot be read, is not a session, or does not fit together."""
+
+
+class SaveError(BackpropLabError):
+    """A file (session or export) that could not be written; the previous one is intact."""
+
+
+class ExportError(BackpropLabError):
+    """A network or run that an export cannot reproduce faithfully."""

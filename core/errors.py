@@ -23,3 +23,11 @@ class SaveError(BackpropLabError):
 
 class ExportError(BackpropLabError):
     """A network or run that an export cannot reproduce faithfully."""
+
+
+class CSVImportError(BackpropLabError):
+    """A CSV file, or a choice of columns in it, that cannot become a data set."""
+
+
+class ImportCancelled(BackpropLabError):
+    """The user cancelled loading a file (not a failure: nothing is reported)."""

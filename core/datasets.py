@@ -143,7 +143,7 @@ def load_dataset(name: str, **params) -> Dataset:
         raise ConfigError(f"unknown dataset {name!r}; choose from {', '.join(GENERATORS)}") from None
     try:
         return make(**params)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:   # an unknown, mistyped or impossible parameter
         raise ConfigError(f"dataset {name!r}: {e}") from None
 
 

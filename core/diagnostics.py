@@ -13,8 +13,21 @@ import math
 import numpy as np
 
 
+def norm(a: np.ndarray) -> float:
+    """‖a‖ (Frobenius).  Σa² overflows for finite entries above ~1e154 (a diverging run's
+    weights): then scale by the largest |a| first, so a finite array has a finite norm."""
+    squares = float(np.vdot(a, a))
+    if math.isfinite(squares):
+        return math.sqrt(squares)
+    biggest = float(np.max(np.abs(a)))
+    if not math.isfinite(biggest):
+        return biggest
+    scaled = a / biggest
+    return biggest * math.sqrt(float(np.vdot(scaled, scaled)))
+
+
 def gradient_norms(grad_weights) -> list[float]:
-    return [math.sqrt(float(np.vdot(g, g))) for g in grad_weights]
+    return [norm(g) for g in grad_weights]
 
 
 def dead_fractions(activation_names, betas) -> list[float]:
@@ -61,7 +74,6 @@ def saturated_units(activation_names, betas, threshold=0.5) -> list[np.ndarray]:
 def update_ratios(update_weights, weights) -> list[float]:
     out = []
     for du, w in zip(update_weights, weights):
-        wn = math.sqrt(float(np.vdot(w, w)))
-        un = math.sqrt(float(np.vdot(du, du)))
+        wn, un = norm(w), norm(du)
         out.append(un / wn if wn > 0 else (0.0 if un == 0 else math.inf))
     return out

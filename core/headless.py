@@ -26,8 +26,9 @@ def finite_or_none(value):
     return value
 
 
-def train_and_report(trainer, epochs: int, name: str, out=sys.stdout, quiet=False) -> dict:
+def train_and_report(trainer, epochs: int, name: str, out=None, quiet=False) -> dict:
     """Run `epochs` epochs, printing one line per logged epoch; return the JSON record."""
+    out = sys.stdout if out is None else out   # the stdout of now, not of import time
     start_logs = len(trainer.history.log_epochs)
     first_epoch = trainer.epoch
     printed = start_logs
@@ -49,7 +50,9 @@ def train_and_report(trainer, epochs: int, name: str, out=sys.stdout, quiet=Fals
     epochs_run = trainer.epoch - first_epoch
     last = trainer.epoch - 1
     h = trainer.history
-    if epochs_run and (not h.log_epochs or h.log_epochs[-1] != last):
+    # After a divergence the gradient and Δw belong to the refused step: logging them
+    # would put non-finite numbers into the history.
+    if epochs_run and not trainer.diverged and (not h.log_epochs or h.log_epochs[-1] != last):
         trainer.log_now(last, h.loss.last())
     if trainer.diverged and not quiet:
         print(f"diverged at epoch {trainer.diverged_epoch}: {trainer.diverged_reason}", file=out)

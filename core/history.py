@@ -12,8 +12,9 @@ import numpy as np
 class Series:
     def __init__(self, capacity: int = 1 << 20):
         self.capacity = capacity
-        self.epochs = np.empty(1024, np.int64)
-        self.values = np.empty(1024, np.float64)
+        start = min(1024, capacity)
+        self.epochs = np.empty(start, np.int64)
+        self.values = np.empty(start, np.float64)
         self.n = 0
         self.stride = 1
 
@@ -26,8 +27,9 @@ class Series:
                 if epoch % self.stride:
                     return
             else:
-                self.epochs = np.resize(self.epochs, self.n * 2)
-                self.values = np.resize(self.values, self.n * 2)
+                grown = min(self.n * 2, self.capacity)   # never more than the capacity
+                self.epochs = np.resize(self.epochs, grown)
+                self.values = np.resize(self.values, grown)
         self.epochs[self.n] = epoch
         self.values[self.n] = value
         self.n += 1

@@ -164,8 +164,9 @@ def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False
 
     ds = _Fields(path, sections["dataset"], "dataset.")
     ds_params = {k: v for k, v in sections["dataset"].items() if k not in ("name", "test_fraction")}
+    dataset_name = ds.get("name", str)
     try:
-        dataset = load_dataset(ds.get("name", str), **ds_params)
+        dataset = load_dataset(dataset_name, **ds_params)
     except BackpropLabError as e:
         ds.fail("name", f"is unusable: {e}")
     test_fraction = ds.number("test_fraction", 0.0, minimum=0.0)
@@ -179,6 +180,8 @@ def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False
     if not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden):
         nw.fail("hidden", f"must be a list of whole numbers ≥ 1, not {hidden!r}")
     activations = nw.get("activations", list)
+    if not all(isinstance(a, str) for a in activations):
+        nw.fail("activations", f"must be a list of activation names, not {activations!r}")
     init = nw.get("init", str, "normal")
 
     tr = _Fields(path, sections["training"], "training.")

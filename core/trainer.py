@@ -193,7 +193,10 @@ class Trainer:
             return None
         update = self.optimizer.compute_update(net.params, self.grad)
         np.subtract(net.params, update, out=self._candidate)
-        if not math.isfinite(float(np.dot(self._candidate, self._candidate))):
+        # One dot product catches inf/NaN cheaply, but ‖w‖² also overflows for finite
+        # weights above ~1e154: only then look at the weights one by one.
+        if not math.isfinite(float(np.dot(self._candidate, self._candidate))) and \
+                not np.isfinite(self._candidate).all():
             self._diverge("a weight became infinite")
             return None
         np.copyto(net.params, self._candidate)

@@ -119,7 +119,25 @@ def setup_from_csv(args) -> Setup:
 
 
 def setup_from_session(args) -> Setup:
-    raise UsageError("--load-session: sessions are not available yet")
+    """Continue a saved session exactly.  Without --epochs it trains 0 epochs: it is
+    loaded, reported and (with the export flags) exported or re-saved as it stands.
+    --lr and --log-every change the loaded settings; what made the run cannot change."""
+    from core.session import load_session
+    for flag, given in (("--scenario", args.scenario), ("--data", args.data),
+                        ("--seed", args.seed is not None), ("--remedy", args.remedy)):
+        if given:
+            raise UsageError(f"--load-session continues a saved run; it cannot be combined with {flag}")
+    session = load_session(args.load_session)
+    for warning in session.warnings:
+        print(f"main.py: note: {warning}", file=sys.stderr)
+    trainer = session.trainer
+    if args.lr is not None:
+        trainer.set_learning_rate(args.lr)
+    if args.log_every:
+        trainer.log_every = args.log_every
+    setup = Setup(session.name, session.title, trainer, args.epochs or 0, dataset=session.dataset)
+    setup.session = session   # its source and view go into a re-saved session
+    return setup
 
 
 def explain(args, setup: Setup) -> int:
@@ -131,8 +149,32 @@ def lr_range_test(args, setup: Setup) -> int:
 
 
 def save_and_export(args, setup: Setup):
-    if args.save_session or args.export_pytorch or args.export_numpy or args.export_figures:
-        raise UsageError("saving sessions and exports are not available yet")
+    """After training: --save-session, then the code exports.  An exported script trains
+    the run's --epochs (100 if none) afresh from the current weights."""
+    from core.export_code import export_numpy, export_pytorch
+    from core.session import DataSource, save_session
+    trainer = setup.trainer
+    if args.save_session:
+        session = getattr(setup, "session", None)
+        if session is not None:
+            source, view = session.source, session.view
+        elif setup.scenario is not None:
+            source, view = DataSource.from_scenario(setup.scenario), None
+        elif args.data:
+            options = {"target": args.target, "features": args.features, "missing": args.missing,
+                       "standardise": not args.no_standardise, "test_fraction": args.test_fraction}
+            source, view = DataSource.from_csv(setup.dataset, args.data, options), None
+        else:
+            source, view = DataSource(setup.dataset), None
+        save_session(args.save_session, trainer, source, view, name=setup.name, title=setup.title)
+    script_epochs = setup.epochs or 100
+    if args.export_pytorch:
+        export_pytorch(args.export_pytorch, trainer, script_epochs, setup.dataset, setup.title)
+    if args.export_numpy:
+        export_numpy(args.export_numpy, trainer, script_epochs, setup.dataset, setup.title)
+    if args.export_figures:
+        raise UsageError("--export-figures is not available yet (it draws with the window's "
+                         "network view and plots)")
 
 
 def run_headless(args) -> int:

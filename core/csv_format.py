@@ -1,0 +1,214 @@
+"""How is this CSV file written?  Encoding, delimiter, decimal comma and header row,
+guessed from the file's first megabyte — and files that are not text refused early.
+
+Real exports vary: Excel in Europe writes `1.234,5` separated by `;`, Windows tools put a
+byte-order mark before UTF-8 or write Latin-1, some tools write no header row.  pandas
+reads every one of these once told which; this module tells it.  Everything here works on
+the sample's text alone, so it is cheap however large the file.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from .errors import CSVImportError
+
+# Cells that mean "no value": the usual spellings, plus the lower-case ones Python and R
+# write, SQL's NULL and Excel's #N/A.
+MISSING_MARKERS = ("", "NA", "N/A", "NaN", "?", "-", "na", "n/a", "nan", "NULL", "null", "#N/A")
+
+SAMPLE_BYTES = 1 << 20          # what the guesses (and the ragged-row check) look at
+SNIFF_ROWS = 200                # rows the delimiter / decimal / header guesses weigh
+DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma"}
+
+# A number as a cell may spell it, with '.' or ',' as the decimal mark; the grouped forms
+# (1,234.5 and 1.234,5) are what spreadsheets write with thousands separators on.
+NUMBER = {".": re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"),
+          ",": re.compile(r"[-+]?(\d+,?\d*|,\d+)([eE][-+]?\d+)?")}
+GROUPED = {".": re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"),
+           ",": re.compile(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?")}
+_DOT_DECIMAL = re.compile(r"[-+]?\d*\.\d+([eE][-+]?\d+)?")
+_COMMA_DECIMAL = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d*),\d+")
+
+# The first bytes of file types people rename to .csv or pick by mistake.
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or LibreOffice .ods workbook?): "
+                    "open it in its program and save it as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (an Excel .xls workbook?): "
+                          "open it in Excel and save it as CSV"),
+    (b"\x1f\x8b", "gzip-compressed: unpack it first (gunzip)"),
+    (b"%PDF", "a PDF document, not a table of values"),
+    (b"\x89PNG", "a PNG image, not a table of values"),
+    (b"\xff\xd8\xff", "a JPEG image, not a table of values"),
+    (b"GIF8", "a GIF image, not a table of values"),
+    (b"SQLite format 3\x00", "an SQLite database: export a table from it as CSV"),
+    (b"\x93NUMPY", "a NumPy .npy file, not text"),
+    (b"PAR1", "a Parquet file, not text"),
+    (b"\x7fELF", "a program, not a table of values"),
+)
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
+@dataclass
+class CSVFormat:
+    encoding: str           # as Python and pandas name it
+    delimiter: str
+    decimal: str            # "." or ","
+    header: bool            # is the first row the column names?
+    notes: list = field(default_factory=list)
+
+    def describe(self) -> str:
+        encoding = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "latin-1": "Latin-1",
+                    "utf-16": "UTF-16"}.get(self.encoding, self.encoding)
+        parts = [f"{DELIMITER_NAMES[self.delimiter]}-separated", encoding,
+                 "decimal comma" if self.decimal == "," else None,
+                 "header row" if self.header else "no header row"]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass
+class Sample:
+    """The guessed format and the sample's rows: (line number, fields), blank lines left out."""
+    format: CSVFormat
+    rows: list
+
+
+def is_number(cell: str, decimal: str) -> bool:
+    cell = cell.strip()
+    return bool(NUMBER[decimal].fullmatch(cell) or GROUPED[decimal].fullmatch(cell))
+
+
+def is_missing(cell: str) -> bool:
+    return cell.strip() in MISSING_MARKERS
+
+
+def sniff(head: bytes, whole_file: bool, name: str) -> Sample:
+    """Guess the format from `head`, the first bytes of the file (all of it if whole_file)."""
+    _refuse_binary(head, name)
+    encoding, text, notes = _decode(head, whole_file, name)
+    if not whole_file:
+        text = text[:text.rfind("\n") + 1]      # the sample's last line may be cut short
+        if not text:
+            raise CSVImportError(f"{name}: its first line is over {SAMPLE_BYTES >> 20} MB "
+                                 "long: not a table of rows — is it really a CSV file?")
+    if not text.strip(" \t\r\n\ufeff"):
+        raise CSVImportError(f"{name}: the file is empty — export the data again, with its rows")
+    rows = {d: parse_rows(text, d, SNIFF_ROWS) for d in DELIMITER_NAMES}
+    delimiter = _choose_delimiter(rows)
+    decimal = _choose_decimal(rows[delimiter], delimiter)
+    header = _has_header(rows[delimiter], decimal)
+    fmt = CSVFormat(encoding, delimiter, decimal, header, notes)
+    return Sample(fmt, parse_rows(text, delimiter))
+
+
+def parse_rows(text: str, delimiter: str, limit: int | None = None) -> list:
+    """(line number, fields) of the non-blank rows, as the csv module (and pandas) split them."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    rows = []
+    try:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                rows.append((reader.line_num, fields))
+                if limit is not None and len(rows) >= limit:
+                    break
+    except csv.Error:
+        pass        # a malformed field ends the sample here; pandas names it when it reads
+    return rows
+
+
+def check_field_counts(rows: list, expected: int, delimiter: str, name: str,
+                       first_line: int | None = None):
+    """Every row must have as many fields as the first; name the first line that does not."""
+    for line, fields in rows:
+        if len(fields) != expected:
+            where = "the header" if first_line is None else f"line {first_line}"
+            raise CSVImportError(
+                f"{name}: line {line} has {len(fields)} fields but {where} has {expected} "
+                f"— a stray {DELIMITER_NAMES[delimiter]} or a missing quote? "
+                "Fix that line and load the file again")
+
+
+def _refuse_binary(head: bytes, name: str):
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise CSVImportError(f"{name}: is not a CSV file but {what}")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return                                   # UTF-16 text is full of zero bytes
+    control = sum(head.count(bytes([b])) for b in _CONTROL)
+    if b"\0" in head or control > len(head) // 100:
+        raise CSVImportError(f"{name}: is not a text file (it holds binary data) — "
+                             "export your table as CSV and load that file")
+
+
+def _decode(head: bytes, whole_file: bool, name: str):
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+    try:
+        # Incremental, so a character cut in half at the sample's end is not an error.
+        return encoding, codecs.getincrementaldecoder(encoding)().decode(head, final=whole_file), []
+    except UnicodeDecodeError as e:
+        if encoding == "utf-16":
+            raise CSVImportError(f"{name}: starts like UTF-16 text but byte {e.start} is not "
+                                 "— save it again as UTF-8 CSV") from None
+    return "latin-1", head.decode("latin-1"), [latin1_note(name)]
+
+
+def latin1_note(name: str) -> str:
+    return (f"{name} is not UTF-8 text: read it as Latin-1 (Windows Western) — "
+            "check that accented letters look right")
+
+
+def _choose_delimiter(rows: dict) -> str:
+    """Tab, then semicolon, then comma: the first that splits the rows into the same number
+    (≥ 2) of fields.  Semicolon goes before comma because semicolon files use the comma as
+    their decimal mark, which splits every number in two."""
+    shares = {}
+    for delimiter, sample in rows.items():
+        counts = [len(fields) for _, fields in sample]
+        if not counts or counts[0] < 2:
+            continue
+        share = counts.count(counts[0]) / len(counts)
+        if share >= 0.8:
+            return delimiter
+        shares[delimiter] = share
+    return max(shares, key=shares.get) if shares else ","
+
+
+def _choose_decimal(rows: list, delimiter: str) -> str:
+    if delimiter == ",":
+        return "."
+    cells = [c.strip() for _, fields in rows[1:] for c in fields]
+    comma = sum(bool(_COMMA_DECIMAL.fullmatch(c)) for c in cells)
+    dot = sum(bool(_DOT_DECIMAL.fullmatch(c)) and not GROUPED[","].fullmatch(c) for c in cells)
+    return "," if comma > dot else "."
+
+
+def _has_header(rows: list, decimal: str) -> bool:
+    """A column of numbers under a first cell that is not a number says "header"; one
+    whose first cell is a number too says "no header".  Tables of text alone: a header if
+    its cells are all filled, all different, and none recurs below it."""
+    first, body = rows[0][1], [fields for _, fields in rows[1:]]
+    votes_for = votes_against = 0
+    for j, cell in enumerate(first):
+        below = [r[j] for r in body if j < len(r) and not is_missing(r[j])]
+        if not below or sum(is_number(c, decimal) for c in below) < 0.9 * len(below):
+            continue
+        if is_number(cell, decimal):
+            votes_against += 1
+        elif not is_missing(cell):
+            votes_for += 1
+    if votes_for or votes_against:
+        return votes_for > votes_against
+    if not body:
+        return not all(is_number(c, decimal) or is_missing(c) for c in first)
+    names = [c.strip() for c in first]
+    if not all(names) or len(set(names)) < len(names):
+        return False
+    return not any(j < len(r) and r[j].strip() == names[j] for r in body for j in range(len(names)))

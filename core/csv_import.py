@@ -1,0 +1,244 @@
+"""Reading a CSV file into a CSVTable, safely, on any thread.
+
+    table = read_csv_table(path, progress=callback, cancelled=flag)
+    dataset, notes = build_dataset(table, options)           # core.csv_dataset
+
+Every way a file can fail ends in CSVImportError with the file's name and, where it
+applies, the line and column, and what to do.  The file is parsed by pandas.read_csv in
+one pass; progress and cancelling ride on the stream pandas reads from, so they cost
+nothing: a million rows load as fast as pandas alone reads them.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+from pathlib import Path
+
+import pandas as pd
+
+from .csv_format import (MISSING_MARKERS, SAMPLE_BYTES, CSVFormat, check_field_counts,
+                         latin1_note, parse_rows, sniff)
+from .errors import CSVImportError, ImportCancelled
+from .tabular import CSVTable, tidy_frame
+
+TAIL_BYTES = 1 << 16        # the end of a large file is checked for ragged rows too (footers)
+# Parsed numbers take about as many bytes as their text; pandas' buffers, the data set
+# and its train/test copies add two more of that.
+MEMORY_PER_FILE_BYTE = 3
+
+
+def read_csv_table(path, progress=None, cancelled=None) -> CSVTable:
+    """Read and describe a CSV file.  progress(fraction) is called as it reads (from the
+    calling thread); cancelled() is polled, and True stops it with ImportCancelled."""
+    path = Path(path)
+    name = path.name or str(path)
+    size = _file_size(path, name)
+    _check_memory(size, name)
+    with _open(path, name) as f:
+        head = f.read(SAMPLE_BYTES)
+    if not head:
+        raise CSVImportError(f"{name}: the file is empty — export the data again, with its rows")
+    sample = sniff(head, whole_file=len(head) >= size, name=name)
+    fmt = sample.format
+    expected = len(sample.rows[0][1])
+    check_field_counts(sample.rows[1:], expected, fmt.delimiter, name,
+                       first_line=None if fmt.header else sample.rows[0][0])
+    if size > SAMPLE_BYTES:
+        _check_tail(path, name, size, fmt, expected)
+    try:
+        frame = _read_frame(path, name, size, fmt, expected, progress, cancelled)
+        if len(frame) == 0:
+            raise CSVImportError(f"{name}: has a header ({_names(frame)}) but no data rows "
+                                 "— export the data again, with its rows")
+        if frame.shape[1] < 2:
+            raise CSVImportError(
+                f"{name}: found only one column — a table needs feature columns and a target "
+                "column, separated by commas, semicolons or tabs")
+        return CSVTable(path, tidy_frame(frame), fmt)
+    except MemoryError:
+        raise _too_large(name, size) from None
+
+
+def _file_size(path: Path, name: str) -> int:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise CSVImportError(f"{path}: no such file — was it moved or deleted?") from None
+    except OSError as e:
+        raise CSVImportError(f"{path}: cannot be read ({e.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CSVImportError(f"{path}: is a folder, not a file — choose a .csv file in it")
+    if not stat.S_ISREG(info.st_mode):
+        raise CSVImportError(f"{path}: is not a regular file — choose a .csv file")
+    return info.st_size
+
+
+def _open(path: Path, name: str):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise CSVImportError(f"{path}: no such file — was it moved or deleted?") from None
+    except PermissionError:
+        raise CSVImportError(f"{name}: cannot be read: permission denied — "
+                             "check the file's permissions or copy it somewhere you can read") from None
+    except OSError as e:
+        raise CSVImportError(f"{name}: cannot be read ({e.strerror})") from None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory free for a new allocation, or None where the system does not say."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(size: int, name: str):
+    free = available_memory()
+    if free is not None and size * MEMORY_PER_FILE_BYTE > free:
+        raise _too_large(name, size, free)
+
+
+def _too_large(name: str, size: int, free: int | None = None) -> CSVImportError:
+    mb = 1 << 20
+    have = "" if free is None else f", {free // mb} MB free"
+    return CSVImportError(
+        f"{name}: too large for the memory available ({size // mb} MB file, about "
+        f"{size * MEMORY_PER_FILE_BYTE // mb} MB needed{have}) — use a sample of its rows "
+        "or close other programs")
+
+
+def _check_tail(path: Path, name: str, size: int, fmt: CSVFormat, expected: int):
+    """Ragged last lines (a "Total" footer, a truncated export) in a file too large for the
+    sample to reach them.  (UTF-16 is left out: its tail cannot be cut at any byte.)"""
+    if fmt.encoding == "utf-16":
+        return
+    with _open(path, name) as f:
+        f.seek(size - TAIL_BYTES)
+        tail = f.read(TAIL_BYTES)
+    cut = tail.find(b"\n") + 1                 # the tail's first line is cut short
+    rows = parse_rows(tail[cut:].decode(fmt.encoding.replace("-sig", ""), errors="replace"),
+                      fmt.delimiter)
+    bad = [(line, fields) for line, fields in rows if len(fields) != expected]
+    if bad:
+        line, fields = bad[0]
+        line += _count_lines(path, name, size - TAIL_BYTES + cut)
+        check_field_counts([(line, fields)], expected, fmt.delimiter, name,
+                           first_line=None if fmt.header else 1)
+
+
+def _count_lines(path: Path, name: str, end: int) -> int:
+    """Line breaks in the file's first `end` bytes (only counted once a line is wrong)."""
+    count = 0
+    with _open(path, name) as f:
+        while f.tell() < end:
+            count += f.read(min(1 << 20, end - f.tell())).count(b"\n")
+    return count
+
+
+class _ProgressReader(io.RawIOBase):
+    """The file as pandas reads it: reports how far it got, and stops it when cancelled."""
+
+    def __init__(self, raw, size: int, progress, cancelled, name: str):
+        self.raw, self.size, self.name = raw, max(size, 1), name
+        self.progress, self.cancelled = progress, cancelled
+        self.done = 0
+        self.reported = 0.0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.cancelled is not None and self.cancelled():
+            raise ImportCancelled(f"{self.name}: loading cancelled")
+        try:
+            n = self.raw.readinto(buffer)
+        except OSError as e:
+            raise CSVImportError(
+                f"{self.name}: reading stopped {100 * self.done // self.size}% of the way "
+                f"({e.strerror or e}) — was the file moved, deleted or changed while "
+                "loading? Try again") from None
+        self.done += n
+        fraction = self.done / self.size
+        if self.progress is not None and fraction - self.reported >= 0.01:
+            self.reported = fraction
+            self.progress(min(fraction, 1.0))
+        return n
+
+
+def _read_frame(path, name, size, fmt: CSVFormat, n_columns, progress, cancelled) -> pd.DataFrame:
+    try:
+        return _pandas_read(path, name, size, fmt, n_columns, progress, cancelled)
+    except UnicodeDecodeError as e:
+        if fmt.encoding not in ("utf-8", "utf-8-sig"):
+            raise CSVImportError(f"{name}: is not valid {fmt.encoding} text ({e.reason}) — "
+                                 "save it again as UTF-8 CSV") from None
+    # Valid UTF-8 in the first megabyte, not further on: a Latin-1 file after all.
+    fmt.encoding = "latin-1"
+    fmt.notes.append(latin1_note(name))
+    return _pandas_read(path, name, size, fmt, n_columns, progress, cancelled)
+
+
+def _pandas_read(path, name, size, fmt: CSVFormat, n_columns, progress, cancelled):
+    with _open(path, name) as raw:
+        stream = io.BufferedReader(_ProgressReader(raw, size, progress, cancelled, name), 1 << 20)
+        try:
+            frame = pd.read_csv(
+                stream, sep=fmt.delimiter, decimal=fmt.decimal, encoding=fmt.encoding,
+                header=0 if fmt.header else None,
+                names=None if fmt.header else [f"col{i + 1}" for i in range(n_columns)],
+                na_values=list(MISSING_MARKERS), keep_default_na=False,
+                skipinitialspace=True, skip_blank_lines=True, index_col=False,
+                low_memory=False, engine="c")
+        except pd.errors.EmptyDataError:
+            raise CSVImportError(f"{name}: the file is empty — export the data again, "
+                                 "with its rows") from None
+        except pd.errors.ParserError as e:
+            raise _parser_error(name, str(e), fmt) from None
+        except UnicodeDecodeError:
+            raise
+        except ValueError as e:
+            raise CSVImportError(f"{name}: cannot be read as a table ({_first_line(e)}) — "
+                                 "is it really a CSV file?") from None
+    if progress is not None:
+        progress(1.0)
+    return frame
+
+
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d+)")
+
+
+def _parser_error(name: str, message: str, fmt: CSVFormat) -> CSVImportError:
+    ragged = _RAGGED.search(message)
+    if ragged:
+        expected, line, saw = ragged.groups()
+        try:
+            check_field_counts([(int(line), [""] * int(saw))], int(expected), fmt.delimiter,
+                               name, first_line=None if fmt.header else 1)
+        except CSVImportError as e:
+            return e
+    quote = _OPEN_QUOTE.search(message)
+    if quote:
+        return CSVImportError(f"{name}: a quoted cell starting on line {int(quote.group(1)) + 1} "
+                              "never ends — a missing closing quote (\")? Fix that line")
+    return CSVImportError(f"{name}: cannot be read as a table ({_first_line(message)}) — "
+                          "is it really a CSV file?")
+
+
+def _first_line(message) -> str:
+    return str(message).strip().splitlines()[0] if str(message).strip() else "unknown problem"
+
+
+def _names(frame: pd.DataFrame) -> str:
+    names = [str(c) for c in frame.columns]
+    return ", ".join(names[:6]) + (", …" if len(names) > 6 else "")

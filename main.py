@@ -115,7 +115,37 @@ def setup_from_scenario(args) -> Setup:
 
 
 def setup_from_csv(args) -> Setup:
-    raise UsageError("--data: reading CSV files is not available yet")
+    """Train on a CSV file with the columns given, or the ones the import dialog would
+    propose (the last usable column as target; identifiers, text and constants ignored).
+    The input and output layers follow from the data; --hidden sets the rest."""
+    from core.csv_dataset import build_dataset, default_options, make_csv_setup, resolve_column
+    from core.csv_import import read_csv_table
+    from core.headless import default_log_every
+    if not 0 <= args.test_fraction < 1:
+        raise UsageError(f"--test-fraction must be at least 0 and below 1, not {args.test_fraction:g}")
+    try:
+        hidden = [int(h) for h in ("8" if args.hidden is None else args.hidden).split(",") if h.strip()]
+    except ValueError:
+        raise UsageError(f"--hidden: {args.hidden!r} is not a list of whole numbers like 8,8") from None
+    if any(h < 1 for h in hidden):
+        raise UsageError(f"--hidden: layer sizes must be at least 1, not {args.hidden!r}")
+    table = read_csv_table(args.data)
+    options = default_options(table)
+    if args.target:
+        options.target = resolve_column(table, args.target)
+    elif options.target:
+        print(f"main.py: note: no --target given: predicting '{options.target}'", file=sys.stderr)
+    options.features = ([resolve_column(table, f) for f in args.features.split(",") if f.strip()]
+                        if args.features else None)
+    options.missing, options.standardise = args.missing, not args.no_standardise
+    options.test_fraction, options.seed = args.test_fraction, args.seed or 0
+    dataset, notes = build_dataset(table, options)
+    for note in notes:
+        print(f"main.py: note: {note}", file=sys.stderr)
+    sc = make_csv_setup(dataset, hidden=hidden, seed=options.seed, epochs=args.epochs,
+                        **({} if args.lr is None else {"lr": args.lr}))
+    trainer = sc.make_trainer(log_every=args.log_every or default_log_every(sc.epochs))
+    return Setup(sc.name, sc.title, trainer, sc.epochs, dataset=dataset)
 
 
 def setup_from_session(args) -> Setup:

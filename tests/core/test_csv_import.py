@@ -1,0 +1,446 @@
+"""CSV import: real-world file formats, column kinds and roles, the data set built from
+them, and a clear CSVImportError for every file that cannot be used.  Every file is
+written by the test itself."""
+from __future__ import annotations
+
+import errno
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import core.csv_import as csv_import
+from core.csv_dataset import (ImportOptions, accuracy, build_dataset, confusion_matrix,
+                              default_options, make_csv_setup, plan_import, resolve_column)
+from core.csv_import import read_csv_table
+from core.errors import CSVImportError, ImportCancelled
+from main import main
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+def penguins(n=60, missing_every=0):
+    rows = ["id,species,island,bill_mm,flipper_mm,comment,sex"]
+    for i in range(n):
+        bill = "NA" if missing_every and i % missing_every == 0 else f"{35 + (i * 7) % 15 + 0.1 * (i % 3)}"
+        rows.append(f"{i + 1},{['Adelie', 'Gentoo', 'Chinstrap'][i % 3]},"
+                    f"{['Biscoe', 'Dream', 'Torgersen'][(i // 2) % 3]},{bill},{180 + (i * 11) % 37},"
+                    f"note number {i},{'male' if (i * 5) % 7 < 3 else 'female'}")
+    return "\n".join(rows) + "\n"
+
+
+def import_csv(path, **changes):
+    table = read_csv_table(path)
+    options = default_options(table)
+    for key, value in changes.items():
+        setattr(options, key, value)
+    return table, *build_dataset(table, options)
+
+
+def trained_loss(dataset, epochs=20, **kw):
+    trainer = make_csv_setup(dataset, **kw).make_trainer()
+    trainer.run_epochs(epochs)
+    return trainer
+
+
+# -- formats -----------------------------------------------------------------------------
+def test_european_export_semicolons_decimal_comma_and_thousands(tmp_path):
+    path = write(tmp_path, "preise.csv",
+                 "Fläche;Zimmer;Preis\n1.234,5;3;250.000,00\n87,25;2;-\n99,5;4;199.500,50\n"
+                 "120,0;3;310.000,00\n", encoding="utf-8")
+    table = read_csv_table(path)
+    assert (table.format.delimiter, table.format.decimal, table.format.header) == (";", ",", True)
+    assert table.column_names == ["Fläche", "Zimmer", "Preis"]
+    np.testing.assert_allclose(table.numbers("Fläche"), [1234.5, 87.25, 99.5, 120.0])
+    np.testing.assert_allclose(table.numbers("Preis"), [250000.0, np.nan, 199500.5, 310000.0])
+    assert "decimal comma" in table.format.describe()
+
+
+def test_utf8_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    path = write(tmp_path, "bom.csv", "\ufeffx,y\n1,2\n3,4\n5,7\n")
+    table = read_csv_table(path)
+    assert table.column_names == ["x", "y"]
+    assert table.format.encoding == "utf-8-sig"
+
+
+def test_latin1_file_falls_back_with_a_note(tmp_path):
+    path = write(tmp_path, "städte.csv", "Stadt,Größe\nMünchen,1.5\nKöln,1.1\nMünchen,1.4\n"
+                 "Köln,1.0\n", encoding="latin-1")
+    table = read_csv_table(path)
+    assert table.format.encoding == "latin-1"
+    assert table.column("Stadt").levels == ["Köln", "München"]
+    assert any("städte.csv is not UTF-8" in note and "Latin-1" in note for note in table.notes)
+
+
+def test_latin1_byte_after_the_first_megabyte_still_falls_back(tmp_path):
+    body = "".join(f"{i},{i % 7}\n" for i in range(200_000))     # > 1 MB of plain ASCII
+    path = write(tmp_path, "late.csv", ("a,b\n" + body + "3,Café\n").encode("latin-1"))
+    table = read_csv_table(path)
+    assert table.format.encoding == "latin-1"
+    assert table.n_rows == 200_001
+    assert any("Latin-1" in note for note in table.notes)
+
+
+def test_utf16_tab_separated_excel_unicode_text(tmp_path):
+    path = write(tmp_path, "unicode.txt", "a\tb\n1,5\t2\n2,5\t3\n3,5\t5\n", encoding="utf-16")
+    table = read_csv_table(path)
+    assert (table.format.delimiter, table.format.encoding) == ("\t", "utf-16")
+    np.testing.assert_allclose(table.numbers("a"), [1.5, 2.5, 3.5])
+
+
+def test_headerless_file_gets_numbered_columns_and_keeps_its_first_row(tmp_path):
+    path = write(tmp_path, "raw.csv", "".join(f"{i * 0.5},{i % 3},{2 * i + 1}\n" for i in range(12)))
+    table = read_csv_table(path)
+    assert not table.format.header
+    assert table.column_names == ["col1", "col2", "col3"]
+    assert table.n_rows == 12 and table.numbers("col1")[0] == 0.0
+    assert resolve_column(table, "3") == "col3"
+
+
+def test_headerless_text_file_is_not_mistaken_for_a_header(tmp_path):
+    rows = [f"{['red', 'blue'][i % 2]},{['s', 'm', 'l'][i % 3]},{i * 1.5}" for i in range(9)]
+    table = read_csv_table(write(tmp_path, "t.csv", "\n".join(rows) + "\n"))
+    assert not table.format.header and table.n_rows == 9
+
+
+def test_tab_separated_with_missing_markers(tmp_path):
+    cells = ["", "NA", "N/A", "NaN", "?", "-"]
+    text = "x\ty\n" + "".join(f"{c}\t{i}\n" for i, c in enumerate(cells)) + "1.5\t9\n2.5\t10\n"
+    table = read_csv_table(write(tmp_path, "m.tsv", text))
+    assert table.format.delimiter == "\t"
+    assert np.isnan(table.numbers("x")[:6]).all()
+    assert table.column("x").n_missing == 6
+
+
+def test_stray_non_numbers_in_a_numeric_column_are_missing_with_a_note(tmp_path):
+    text = "x,y\n" + "".join(f"{i * 1.5},{i * 2}\n" for i in range(30)) + "<5,3\n"
+    table, dataset, notes = import_csv(write(tmp_path, "junk.csv", text))
+    column = table.column("x")
+    assert column.kind == "numeric" and column.junk == 1
+    assert any("'<5'" in n and "column 'x'" in n for n in notes)
+    assert dataset.n_samples + len(dataset.X_test) == 30
+
+
+# -- kinds and default roles -------------------------------------------------------------
+def test_column_kinds_and_default_roles(tmp_path):
+    text = "row,size,colour,name,unit,rarely,price\n"
+    for i in range(40):
+        text += (f"{i + 1},{1.5 * i},{['red', 'green', 'blue'][i % 3]},person {i},kg,"
+                 f"{'7' if i % 5 == 0 else ''},{10 + 2.5 * i}\n")
+    table = read_csv_table(write(tmp_path, "kinds.csv", text))
+    kinds = {c.name: c.kind for c in table.columns}
+    assert kinds == {"row": "numeric", "size": "numeric", "colour": "categorical",
+                     "name": "text", "unit": "constant", "rarely": "mostly missing",
+                     "price": "numeric"}
+    assert table.column("row").identifier
+    options = default_options(table)
+    assert options.target == "price"
+    assert options.features == ["size", "colour"]
+    assert [options.role(table, c) for c in table.column_names] == [
+        "ignore", "feature", "feature", "ignore", "ignore", "ignore", "target"]
+
+
+def test_identifier_named_id_is_ignored_even_if_not_consecutive(tmp_path):
+    text = "PassengerId,age,fare\n" + "".join(f"{i * 7 + 3},{20 + i % 9},{i * 1.25}\n" for i in range(20))
+    table = read_csv_table(write(tmp_path, "ids.csv", text))
+    assert table.column("PassengerId").identifier
+    assert default_options(table).features == ["age"]
+
+
+# -- the data set ------------------------------------------------------------------------
+def test_categorical_target_is_classification_with_one_hot_features(tmp_path):
+    table = read_csv_table(write(tmp_path, "penguins.csv", penguins()))
+    options = ImportOptions(target="species", features=["island", "bill_mm", "flipper_mm"])
+    dataset, _ = build_dataset(table, options)
+    assert dataset.task == "classification"
+    assert dataset.classes == ["Adelie", "Chinstrap", "Gentoo"]
+    assert dataset.feature_names == ["island=Biscoe", "island=Dream", "island=Torgersen",
+                                     "bill_mm", "flipper_mm"]
+    one_hot = dataset.X[:, :3]
+    assert set(np.unique(one_hot)) == {0.0, 1.0} and (one_hot.sum(axis=1) == 1).all()
+    assert set(np.unique(dataset.Y)) == {0.0, 1.0, 2.0} and dataset.Y.shape[1] == 1
+    scenario = make_csv_setup(dataset, hidden=[6, 4], seed=3)
+    assert scenario.network.sizes == [5, 6, 4, 3]
+    assert scenario.network.activation_names[-1] == "softmax"
+    assert scenario.config.loss == "cross_entropy"
+
+
+def test_class_indices_follow_the_labels_row_by_row(tmp_path):
+    table = read_csv_table(write(tmp_path, "penguins.csv", penguins()))
+    dataset, _ = build_dataset(table, ImportOptions(target="species", features=["flipper_mm"],
+                                                    standardise=False, test_fraction=0))
+    frame = pd.read_csv(tmp_path / "penguins.csv")
+    expected = frame["species"].map({"Adelie": 0, "Chinstrap": 1, "Gentoo": 2}).to_numpy()
+    np.testing.assert_array_equal(dataset.Y[:, 0], expected)
+    np.testing.assert_array_equal(dataset.X[:, 0], frame["flipper_mm"].to_numpy())
+
+
+def test_two_classes_use_sigmoid_and_binary_cross_entropy(tmp_path):
+    table, dataset, _ = import_csv(write(tmp_path, "penguins.csv", penguins()))
+    assert table.column("id").identifier and table.column("comment").kind == "text"
+    assert dataset.classes == ["female", "male"]
+    assert set(np.unique(dataset.Y)) == {0.0, 1.0}
+    scenario = make_csv_setup(dataset)
+    assert scenario.network.sizes[-1] == 1
+    assert (scenario.network.activation_names[-1], scenario.config.loss) == (
+        "sigmoid", "binary_cross_entropy")
+
+
+def test_a_target_of_few_whole_numbers_is_classes_and_of_many_is_regression(tmp_path):
+    text = "x,grade,score\n" + "".join(f"{i},{1 + i % 4},{i * 3 + i % 2}\n" for i in range(40))
+    table = read_csv_table(write(tmp_path, "g.csv", text))
+    assert plan_import(table, ImportOptions(target="grade", features=["x"])).task == "classification"
+    assert plan_import(table, ImportOptions(target="score", features=["x"])).task == "regression"
+    as_numbers = ImportOptions(target="grade", features=["x"], kinds={"grade": "numeric"})
+    assert plan_import(table, as_numbers).task == "regression"
+
+
+def test_regression_standardises_with_training_statistics_and_maps_back(tmp_path):
+    rng = np.random.RandomState(1)
+    x = rng.uniform(0, 100, 50)
+    y = 3 * x + 1000
+    text = "x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, y))
+    table, dataset, _ = import_csv(write(tmp_path, "lin.csv", text))
+    assert dataset.task == "regression"
+    np.testing.assert_allclose(dataset.X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(dataset.X.std(axis=0), 1)
+    original = np.concatenate([dataset.y_to_original(dataset.Y), dataset.y_to_original(dataset.Y_test)])
+    np.testing.assert_allclose(np.sort(original[:, 0]), np.sort(y))
+    np.testing.assert_allclose(dataset.x_to_original(dataset.X_test)[:, 0] * 3 + 1000,
+                               dataset.y_to_original(dataset.Y_test)[:, 0])
+    scenario = make_csv_setup(dataset)
+    assert (scenario.network.activation_names[-1], scenario.config.loss) == ("linear", "mse")
+
+
+def test_standardisation_off_keeps_raw_values(tmp_path):
+    text = "x,y\n" + "".join(f"{i * 1000},{i * 2.5}\n" for i in range(20))
+    table, dataset, _ = import_csv(write(tmp_path, "raw.csv", text), standardise=False, test_fraction=0)
+    assert dataset.x_mean is None and dataset.y_mean is None and dataset.X_test is None
+    np.testing.assert_array_equal(dataset.X[:, 0], np.arange(20) * 1000.0)
+    np.testing.assert_array_equal(dataset.Y[:, 0], np.arange(20) * 2.5)
+
+
+def test_split_is_seeded_and_eighty_twenty_by_default(tmp_path):
+    path = write(tmp_path, "p.csv", penguins(100))
+    _, a, _ = import_csv(path)
+    _, b, _ = import_csv(path)
+    _, c, _ = import_csv(path, seed=1)
+    assert (a.n_samples, len(a.X_test)) == (80, 20)
+    np.testing.assert_array_equal(a.X_test, b.X_test)
+    assert not np.array_equal(a.X_test, c.X_test)
+
+
+def test_missing_values_drop_or_fill_and_the_rows_each_keeps(tmp_path):
+    table = read_csv_table(write(tmp_path, "p.csv", penguins(60, missing_every=4)))
+    options = ImportOptions(target="species", features=["bill_mm", "island"], test_fraction=0)
+    plan = plan_import(table, options)
+    assert plan.rows_kept == {"drop": 45, "fill": 60}
+    dropped, notes = build_dataset(table, options)
+    assert dropped.n_samples == 45 and any("15 of 60 rows left out" in n for n in notes)
+    options.missing, options.standardise = "fill", False
+    filled, notes = build_dataset(table, options)
+    assert filled.n_samples == 60 and any("filled" in n for n in notes)
+    bill = table.numbers("bill_mm")
+    filled_bill = filled.X[:, filled.feature_names.index("bill_mm")]
+    np.testing.assert_allclose(filled_bill[np.isnan(bill)], np.nanmean(bill))
+
+
+def test_fill_uses_the_most_frequent_category(tmp_path):
+    text = "c,x,y\na,1,1\na,2,2\nb,3,3\n,4,4\na,5,5\nb,6,7\n"
+    table = read_csv_table(write(tmp_path, "f.csv", text))
+    dataset, _ = build_dataset(table, ImportOptions(target="y", features=["c", "x"], missing="fill",
+                                                    test_fraction=0, standardise=False))
+    np.testing.assert_array_equal(dataset.X[3], [1.0, 0.0, 4.0])      # c=a, c=b, x
+
+
+def test_trains_to_a_finite_loss_and_reports_a_confusion_matrix(tmp_path):
+    _, dataset, _ = import_csv(write(tmp_path, "p.csv", penguins(90)), target="species",
+                               features=["island", "bill_mm", "flipper_mm"])
+    scenario = make_csv_setup(dataset, hidden=[8], seed=0, lr=0.05)
+    trainer = scenario.make_trainer()
+    first = trainer.run_epochs(1) and trainer.history.loss.last()
+    trainer.run_epochs(150)
+    assert math.isfinite(trainer.history.loss.last()) and trainer.history.loss.last() < first
+    counts = confusion_matrix(scenario.network, dataset.X_test, dataset.Y_test, 3)
+    assert counts.sum() == len(dataset.X_test)
+    assert accuracy(counts) == pytest.approx(np.trace(counts) / counts.sum())
+    assert accuracy(confusion_matrix(scenario.network, dataset.X, dataset.Y, 3)) > 0.5
+
+
+def test_progress_is_reported_and_cancel_stops_loading(tmp_path):
+    path = write(tmp_path, "big.csv", "a,b\n" + "".join(f"{i},{i % 9}\n" for i in range(300_000)))
+    seen = []
+    read_csv_table(path, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 3
+    partial = []
+    with pytest.raises(ImportCancelled):
+        read_csv_table(path, progress=partial.append, cancelled=lambda: len(partial) > 0)
+    assert partial and partial[-1] < 1.0
+
+
+# -- files that cannot be used -----------------------------------------------------------
+def refused(path, **options):
+    with pytest.raises(CSVImportError) as caught:
+        import_csv(path, **options)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_empty_file(tmp_path):
+    assert refused(write(tmp_path, "empty.csv", "")).startswith("empty.csv: the file is empty")
+    assert "empty" in refused(write(tmp_path, "blank.csv", "\n\n  \n"))
+
+
+def test_header_without_rows(tmp_path):
+    message = refused(write(tmp_path, "head.csv", "species,island,bill\n"))
+    assert message.startswith("head.csv: has a header (species, island, bill) but no data rows")
+
+
+def test_ragged_row_names_its_line(tmp_path):
+    short = refused(write(tmp_path, "short.csv", "a,b,c\n1,2,3\n4,5,6\n7,8\n9,10,11\n"))
+    assert short.startswith("short.csv: line 4 has 2 fields but the header has 3")
+    long = refused(write(tmp_path, "long.csv", "a;b\n1;2\n3;4;5\n"))
+    assert "long.csv: line 3 has 3 fields" in long and "semicolon" in long
+
+
+def test_ragged_rows_beyond_the_sample_are_found_too(tmp_path):
+    body = "".join(f"{i},{i % 5},{i * 2}\n" for i in range(120_000))
+    middle = refused(write(tmp_path, "middle.csv", "a,b,c\n" + body + "1,2,3,4\n" + body))
+    assert middle.startswith("middle.csv: line 120002 has 4 fields")
+    footer = refused(write(tmp_path, "footer.csv", "a,b,c\n" + body + "Total,123\n"))
+    assert footer.startswith("footer.csv: line 120002 has 2 fields")
+
+
+def test_unclosed_quote_names_its_line(tmp_path):
+    message = refused(write(tmp_path, "quote.csv", "a,b\n1,2\n3,\"oops\n5,6\n"))
+    assert message.startswith("quote.csv: a quoted cell starting on line 3 never ends")
+
+
+def test_target_with_one_value(tmp_path):
+    text = "x,y\n" + "".join(f"{i},same\n" for i in range(10))
+    message = refused(write(tmp_path, "one.csv", text), target="y", features=["x"])
+    assert message.startswith("one.csv: the target 'y' has only one value ('same')")
+
+
+def test_text_column_chosen_as_numeric_feature(tmp_path):
+    path = write(tmp_path, "p.csv", penguins())
+    message = refused(path, target="sex", features=["comment", "bill_mm"])
+    assert "p.csv: column 'comment' has no numeric values (line 2: 'note number 0')" in message
+    message = refused(path, target="sex", features=["island"], kinds={"island": "numeric"})
+    assert "p.csv: column 'island' has no numeric values (line 2: 'Biscoe')" in message
+
+
+def test_every_row_dropped_by_the_missing_value_policy(tmp_path):
+    text = "a,b,y\n" + "".join(f"{i},{'' if i % 2 else 1},{'' if i % 2 == 0 else i}\n" for i in range(10))
+    message = refused(write(tmp_path, "holes.csv", text), target="y", features=["a", "b"])
+    assert message.startswith("holes.csv: every row has a missing value in the chosen columns")
+    assert "fill missing values" in message
+
+
+def test_hundreds_of_levels(tmp_path):
+    text = "city,x,y\n" + "".join(f"town{i % 300},{i},{i % 7}\n" for i in range(900))
+    path = write(tmp_path, "cities.csv", text)
+    assert "300 different values" in read_csv_table(path).column("city").warning
+    message = refused(path, target="y", features=["city", "x"], kinds={"city": "categorical"})
+    assert message.startswith("cities.csv: column 'city' has 300 different values")
+    assert "ignore it" in message
+
+
+@pytest.mark.parametrize("content, what", [
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "a PNG image"),
+    (b"PK\x03\x04" + b"\x00" * 100, "Excel .xlsx"),
+    (bytes(range(256)) * 8, "is not a text file"),
+])
+def test_binary_file_renamed_csv(tmp_path, content, what):
+    message = refused(write(tmp_path, "data.csv", content))
+    assert message.startswith("data.csv: is not") and what in message
+
+
+def test_unreadable_files(tmp_path, monkeypatch):
+    assert "is a folder" in refused(tmp_path)
+    assert "no such file" in refused(tmp_path / "gone.csv")
+    path = write(tmp_path, "locked.csv", "a,b\n1,2\n")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(csv_import, "open", denied, raising=False)
+    assert refused(path).startswith("locked.csv: cannot be read: permission denied")
+
+
+def test_file_vanishing_while_loading(tmp_path, monkeypatch):
+    path = write(tmp_path, "vanish.csv", "a,b\n" + "".join(f"{i},{i}\n" for i in range(300_000)))
+    real = csv_import._ProgressReader.readinto
+
+    class Unplugged:        # what a network drive or USB stick does when pulled out
+        def readinto(self, buffer):
+            raise OSError(errno.EIO, "Input/output error")
+
+    def failing(self, buffer):
+        if self.done > 1 << 20:
+            self.raw = Unplugged()
+        return real(self, buffer)
+    monkeypatch.setattr(csv_import._ProgressReader, "readinto", failing)
+    message = refused(path)
+    assert message.startswith("vanish.csv: reading stopped") and "moved, deleted or changed" in message
+
+
+def test_too_large_for_memory(tmp_path, monkeypatch):
+    path = write(tmp_path, "huge.csv", "a,b\n" + "".join(f"{i},{i}\n" for i in range(1000)))
+    monkeypatch.setattr(csv_import, "available_memory", lambda: 1000)
+    assert refused(path).startswith("huge.csv: too large for the memory available")
+    monkeypatch.setattr(csv_import, "available_memory", lambda: None)
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(csv_import.pd, "read_csv", out_of_memory)
+    assert refused(path).startswith("huge.csv: too large for the memory available")
+
+
+def test_unknown_column_lists_the_columns(tmp_path):
+    message = refused(write(tmp_path, "p.csv", penguins()), target="weight")
+    assert message.startswith("p.csv: has no column 'weight'; its columns are: id, species")
+
+
+# -- the command line --------------------------------------------------------------------
+def test_command_line_trains_on_a_csv_file(tmp_path, capsys):
+    path = write(tmp_path, "penguins.csv", penguins(80))
+    out = tmp_path / "run.json"
+    code = main(["--headless", "--data", str(path), "--target", "species", "--features",
+                 "island,bill_mm,flipper_mm", "--hidden", "5,4", "--epochs", "30", "--seed", "2",
+                 "--json", str(out), "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "classification of 'species'" in printed.out and "5-5-4-3" in printed.out
+    record = json.loads(out.read_text())
+    assert record["epochs_run"] == 30 and math.isfinite(record["final_loss"])
+    assert record["test_loss"][-1] is not None
+
+
+def test_command_line_options_reach_the_data_set(tmp_path, capsys):
+    path = write(tmp_path, "p.csv", penguins(50, missing_every=5))
+    code = main(["--headless", "--data", str(path), "--target", "5", "--missing", "fill",
+                 "--no-standardise", "--test-fraction", "0", "--epochs", "2", "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "regression of 'flipper_mm'" in printed.out and "50 training rows, 0 test rows" in printed.out
+    assert "filled with the column's mean" in printed.err
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--target", "nope"], "p.csv: has no column 'nope'"),
+    (["--target", "species", "--features", "comment"], "p.csv: column 'comment' has no numeric values"),
+    (["--test-fraction", "1.5"], "--test-fraction must be at least 0 and below 1"),
+    (["--hidden", "8,x"], "--hidden: '8,x' is not a list of whole numbers"),
+])
+def test_command_line_errors_are_one_line_and_exit_2(tmp_path, capsys, args, expected):
+    path = write(tmp_path, "p.csv", penguins())
+    assert main(["--headless", "--data", str(path), "--epochs", "1", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("main.py: error:") and expected in err and "\n" not in err

@@ -46,7 +46,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .datasets import Dataset
-from .errors import BackpropLabError, SessionError
+from .errors import BackpropLabError, SaveError, SessionError
 from .history import LOG_FIELDS, History
 from .network import Network
 from .optimizers import OptimizerConfig
@@ -173,6 +173,9 @@ def session_document(trainer: Trainer, source: DataSource, view: dict | None = N
     """The session as a JSON-ready dict.  Takes copies of everything, so the GUI can build
     it while the worker is paused and write it (write_session) after the worker resumes."""
     net, cfg, ds = trainer.net, trainer.config, source.dataset
+    if ds.X.shape != trainer.X.shape or not np.array_equal(net._as_inputs(ds.X), trainer.X):
+        raise SaveError("cannot save the session: its data set is not the one the network "
+                        "trains on")
     state = trainer.state()
     kind, key, pos, has_gauss, cached_gaussian = state.rng
     opt = cfg.optimizer
@@ -190,10 +193,11 @@ def session_document(trainer: Trainer, source: DataSource, view: dict | None = N
     if pending:
         training["pending_batch_size"] = pending_size
     optional = lambda a: None if a is None else encode_array(a)  # noqa: E731
-    history = trainer.history.to_dict()
-    history["loss"]["epochs"] = encode_array(np.asarray(history["loss"]["epochs"], np.int64))
-    history["loss"]["values"] = encode_array(np.asarray(history["loss"]["values"], np.float64))
-    history["logs"] = _plain(history["logs"])
+    h = trainer.history
+    epochs, values = h.loss.arrays()
+    history = {"loss": {"stride": h.loss.stride, "capacity": h.loss.capacity,
+                        "epochs": encode_array(epochs), "values": encode_array(values)},
+               "log_epochs": [int(e) for e in h.log_epochs], "logs": _plain(h.logs)}
     if source.kind == "scenario":
         src = {"kind": "scenario", "scenario": source.scenario, "seed": source.seed,
                "remedy": bool(source.remedy)}

@@ -152,6 +152,22 @@ def test_divergence_pending_batch_size_and_broken_derivative_survive(tmp_path):
     assert_same_training(again, batched)
 
 
+def test_float32_networks_and_the_wrong_data_set(tmp_path):
+    ds = load_dataset("sine", n=30, seed=0)
+    net = Network([1, 4, 1], ["tanh", "linear"], dtype="float32", seed=1)
+    trainer = Trainer(net, ds.X, ds.Y, TrainConfig(loss="mse", batch_size=8))
+    trainer.run_batches(3)
+    path = tmp_path / "f32.json"
+    save_session(path, trainer, DataSource(ds))
+    again = load_session(path).trainer
+    assert again.net.dtype == np.float32
+    for t in (again, trainer):
+        t.run_epochs(2)
+    assert_same_training(again, trainer)
+    with pytest.raises(SaveError, match="not the one the network trains on"):
+        save_session(path, trainer, DataSource(load_dataset("sine", n=30, seed=1)))
+
+
 # -- atomic writes ---------------------------------------------------------------------------
 class DiskFullAfter:
     """A file object that writes `budget` characters, then fails like a full disk."""

@@ -343,13 +343,14 @@ class _Reader:
         return value
 
     def array(self, key, shape=None, kind="f", nullable=False):
-        """An encoded array; `shape` may hold None for a free dimension."""
+        """An encoded array ("i": of whole numbers); `shape` may hold None for a free
+        dimension."""
         value = self.raw(key)
         if value is None and nullable:
             return None
         a = self._decode(key, value)
-        if a.dtype.kind != kind and not (kind == "i" and a.dtype.kind == "u"):
-            self.fail(key, f"must hold {'numbers' if kind == 'f' else 'whole numbers'}, not {a.dtype}")
+        if kind == "i" and a.dtype.kind not in "iu":     # kind "f": any numbers will do
+            self.fail(key, f"must hold whole numbers, not {a.dtype}")
         if shape is not None and (a.ndim != len(shape) or any(
                 want is not None and got != want for got, want in zip(a.shape, shape))):
             wanted = "×".join("n" if s is None else str(s) for s in shape)

@@ -171,7 +171,25 @@ def setup_from_session(args) -> Setup:
 
 
 def explain(args, setup: Setup) -> int:
-    raise UsageError("--explain is not available yet")
+    """Print the chain rule for --explain (wK, or a neuron's δ: H1, O1) on the training
+    set: at the starting weights, or after --epochs N of training."""
+    from core.explain import explain as explain_chain
+    from core.explain import parse_target
+    trainer = setup.trainer
+    parse_target(trainer.net.sizes, args.explain)      # a bad name fails before training
+    epochs = args.epochs or 0
+    if epochs:
+        trainer.run_epochs(epochs)
+    where = (f"after {trainer.epoch} epochs of training" if epochs else
+             "at the starting weights" if trainer.epoch == 0 else f"at epoch {trainer.epoch}")
+    explanation = explain_chain(trainer.net, trainer.X, trainer.Y, trainer.loss_fn,
+                                args.explain, args.sample)
+    print(f"{setup.title}: {where}, on the {trainer.n} training samples")
+    if trainer.diverged:
+        print(f"(training diverged at epoch {trainer.diverged_epoch}: {trainer.diverged_reason}; "
+              "these are the last finite weights)")
+    print(explanation.to_text(digits=6))
+    return 0
 
 
 def lr_range_test(args, setup: Setup) -> int:

@@ -59,6 +59,11 @@ ARRAY_DTYPES = ("float64", "float32", "int64", "uint32")
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
+class CsvChangedError(SessionError):
+    """The session's CSV file differs from the one it was made from.  The GUI may offer
+    to open it anyway with the embedded data: load_session(path, check_csv=False)."""
+
+
 # -- where the data came from ------------------------------------------------------------
 @dataclass
 class DataSource:
@@ -473,7 +478,7 @@ def _read_source(src: _Reader, path: Path, check_csv: bool, warnings: list) -> D
             warnings.append(f"the CSV file {csv_path} is no longer there; "
                             "the session's embedded copy of the data is used")
         elif file_sha256(found) != digest:
-            raise SessionError(
+            raise CsvChangedError(
                 f"{src.label}: the CSV file {found} has changed since the session was saved "
                 "(its SHA-256 differs); restore the original file, or open the session "
                 "with its embedded copy of the data")

@@ -12,8 +12,8 @@ import core.atomic
 from core import Network, OptimizerConfig, TrainConfig, Trainer, load_scenario
 from core.datasets import load_dataset, split
 from core.errors import SaveError, SessionError
-from core.session import (FORMAT_VERSION, DataSource, load_session, save_session,
-                          session_document, write_session)
+from core.session import (FORMAT_VERSION, CsvChangedError, DataSource, load_session,
+                          save_session, session_document, write_session)
 from main import main
 
 RUNS = {
@@ -341,7 +341,7 @@ def test_a_changed_csv_is_refused_a_moved_one_found_a_missing_one_noted(tmp_path
     assert session.source.csv_sha256 == source.csv_sha256
 
     csv_path.write_text("a,b,y\n1,2,3\n4,5,7\n", encoding="utf-8")
-    with pytest.raises(SessionError, match=r"houses\.csv has changed since"):
+    with pytest.raises(CsvChangedError, match=r"houses\.csv has changed since"):
         load_session(path)
     assert load_session(path, check_csv=False).trainer.epoch == trainer.epoch
 

@@ -206,10 +206,12 @@ def _check_usable(table, column: ColumnInfo, kind: str, options, is_target: bool
                 "group its values into a few categories first")
         if column.kind == "text" and not is_target and not overridden:
             row, text = column.first_text or (0, "")
+            numbers = ("has no numeric values" if column.n_numbers == 0 else
+                       f"is not numeric (only {column.n_numbers} of its values are numbers)")
             raise CSVImportError(
-                f"{name}: column '{col}' has no numeric values (line {table.line_of(row)}: "
-                f"{text!r}) and a different value on nearly every row, so it cannot be a "
-                "numeric feature — ignore it (or, if it is a category, choose categorical)")
+                f"{name}: column '{col}' {numbers} (line {table.line_of(row)}: {text!r}) and a "
+                "different value on nearly every row, so it cannot be a numeric feature — "
+                "ignore it (or, if it is a category, choose categorical)")
 
 
 def _missing_mask(table: CSVTable, column: ColumnInfo, kind: str) -> np.ndarray:

@@ -98,6 +98,8 @@ def sniff(head: bytes, whole_file: bool, name: str) -> Sample:
         raise CSVImportError(f"{name}: the file is empty — export the data again, with its rows")
     rows = {d: parse_rows(text, d, SNIFF_ROWS) for d in DELIMITER_NAMES}
     delimiter = _choose_delimiter(rows)
+    if not rows[delimiter]:
+        raise CSVImportError(f"{name}: no rows of values found — is it really a CSV file?")
     decimal = _choose_decimal(rows[delimiter], delimiter)
     header = _has_header(rows[delimiter], decimal)
     fmt = CSVFormat(encoding, delimiter, decimal, header, notes)
@@ -106,7 +108,7 @@ def sniff(head: bytes, whole_file: bool, name: str) -> Sample:
 
 def parse_rows(text: str, delimiter: str, limit: int | None = None) -> list:
     """(line number, fields) of the non-blank rows, as the csv module (and pandas) split them."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     rows = []
     try:
         for fields in reader:

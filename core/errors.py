@@ -26,7 +26,11 @@ class ExportError(BackpropLabError):
 
 
 class CSVImportError(BackpropLabError):
-    """A CSV file, or a choice of columns in it, that cannot become a data set."""
+    """A CSV file, or a choice of columns in it, that cannot become a data set.  The message
+    is kept to one line: the cells and column names it quotes may hold line breaks."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).splitlines()))
 
 
 class ImportCancelled(BackpropLabError):

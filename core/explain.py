@@ -728,7 +728,7 @@ class _HtmlRenderer:
     def result(self) -> str:
         e = self.e
         lhs = fm.html_inline(e.target)
-        mark = ('<span style="color:#1a7f37">✓ agrees with the engine</span>'
+        mark = ('<span style="color:#1a7f37">✓&nbsp;agrees&nbsp;with&nbsp;the&nbsp;engine</span>'
                 if e.matches_engine else
                 '<span style="color:#c62828"><b>✗ differs from the engine</b></span>')
         text = (f"<p><b>{lhs} = {fm.number_html(e.total, self.digits + 2)}</b> &nbsp; "

@@ -199,4 +199,4 @@ def rich(s: str) -> str:
     def sub(m):
         base, index = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         return f"{base}<sub>{index}</sub>"
-    return _SUBSCRIPTED.sub(sub, html.escape(s))
+    return _SUBSCRIPTED.sub(sub, html.escape(s, quote=False))

@@ -1,0 +1,95 @@
+"""The derivation panel: the chain rule of one parameter or neuron, as core/explain.py
+wrote it (Qt rich text), at a size a lecture hall can read.
+
+The panel holds no mathematics: it shows `Explanation.to_html()` and only decides the
+layout — how many factors fit on one row at the current width and font scale.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QTextDocument
+from PySide6.QtWidgets import QFrame, QTextBrowser
+
+BASE_POINT_SIZE = 11.0
+PLACEHOLDER = ("<p><i>Click an edge, a bias or a neuron to see its chain rule "
+               "with the current numbers.</i></p>")
+
+
+class DerivationPanel(QTextBrowser):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setOpenLinks(False)
+        self.setFocusPolicy(Qt.NoFocus)      # the transport keys stay with the window
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self._explanation = None
+        self._scale = 1.0
+        self._per_row = None
+        # A timer owned by the panel dies with it (a bare singleShot could outlive it).
+        self._relayout_timer = QTimer(self)
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.timeout.connect(self._relayout)
+        self._apply_font()
+        self.setHtml(PLACEHOLDER)
+
+    # -- what the window calls ----------------------------------------------------------
+    def show_explanation(self, explanation):
+        """Show an `core.explain.Explanation` (None clears the panel)."""
+        self._explanation = explanation
+        self._per_row = None
+        self._render()
+
+    def explanation(self):
+        return self._explanation
+
+    def set_font_scale(self, scale: float):
+        """1.0 on a desk; 2.0 or more in presentation mode."""
+        self._scale = max(0.5, float(scale))
+        self._apply_font()
+        self._per_row = None
+        self._render()
+
+    def font_scale(self) -> float:
+        return self._scale
+
+    # -- layout --------------------------------------------------------------------------
+    def _apply_font(self):
+        font = QFont(self.font())
+        font.setPointSizeF(BASE_POINT_SIZE * self._scale)
+        self.setFont(font)
+        self.document().setDefaultFont(font)
+
+    def _render(self):
+        e = self._explanation
+        if e is None:
+            self.setHtml(PLACEHOLDER)
+            return
+        if self._per_row is None:
+            self._per_row = self._factors_per_row(e)
+        self.setHtml(e.to_html(factors_per_row=self._per_row))
+
+    def _factors_per_row(self, e) -> int:
+        """The most factors per row whose chain fits the width unwrapped: a chain should not
+        be squeezed or scroll sideways in front of a class."""
+        available = self.viewport().width() - 2 * self.document().documentMargin()
+        probe = QTextDocument()
+        probe.setDefaultFont(self.font())
+        probe.setTextWidth(1e6)          # natural widths: nothing wraps
+        for per_row in range(len(e.factors), 1, -1):
+            probe.setHtml(e.chain_html(factors_per_row=per_row))
+            layout = probe.documentLayout()
+            widest = max((layout.frameBoundingRect(f).width()
+                          for f in probe.rootFrame().childFrames()), default=0.0)
+            if widest <= available:
+                return per_row
+        return 1
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if self._explanation is not None and event.oldSize().width() != event.size().width():
+            # Later, not now: this may be the scroll bar appearing in the middle of setHtml.
+            self._relayout_timer.start(0)
+
+    def _relayout(self):
+        self._per_row = None
+        self._render()

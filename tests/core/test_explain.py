@@ -249,3 +249,27 @@ def test_cli_explain_bad_name_is_one_line_and_exit_2(capsys, bad):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1 and bad in captured.err
+
+
+def test_explanations_match_the_torch_fixture_for_the_lecture_and_three_hidden_layers():
+    """The committed PyTorch float64 gradients (tests/fixtures/torch_reference.npz): every
+    parameter of the lecture nets and of every three-hidden-layer case."""
+    import json
+    from pathlib import Path
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "torch_reference.npz"
+    with np.load(fixture, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    cases = json.loads(str(arrays.pop("meta")))["grad_cases"]
+    checked = 0
+    for i, case in enumerate(cases):
+        if not (case["name"].startswith("lecture-") or case["name"].endswith("-depth4")):
+            continue
+        net = Network(case["sizes"], case["activations"])
+        net.set_params(arrays[f"grad{i}/params"])
+        X, Y, torch_grad = (arrays[f"grad{i}/{k}"] for k in ("X", "Y", "grad"))
+        scale = np.abs(torch_grad).max()
+        for k in range(net.n_params):
+            total = explain(net, X, Y, case["loss"], f"w{k + 1}").total
+            assert abs(total - torch_grad[k]) <= 1e-10 * scale, (case["name"], k)
+        checked += 1
+    assert checked >= 20

@@ -87,9 +87,9 @@ class DivergingScale:
         t = (b - self.centre) / self.centre
         return QColor(*_lerp_rgb(ZERO_GREY, BLUE if t > 0 else ORANGE, abs(t)))
 
-    def bar_colour(self, t: float) -> QColor:
-        """Colour at fraction t ∈ [0, 1] along the legend bar (left = −limit)."""
-        return self.colour(int(round(t * (self.n_bins - 1))))
+    def bar_bins(self) -> list[int]:
+        """The bins along the legend bar, left (−limit) to right."""
+        return list(range(self.n_bins))
 
     def ticks(self) -> list[tuple[float, str]]:
         """(fraction along the bar, label) for the legend."""
@@ -129,9 +129,9 @@ class LogMagnitudeScale:
         # Lightness carries the magnitude: the first decades stay close to the page colour.
         return QColor(*_lerp_rgb(FAINT_GREY, hue, self.strength(b) ** 1.3))
 
-    def bar_colour(self, t: float, positive: bool = True) -> QColor:
-        level = int(round(min(max(t, 0.0), 1.0) * (self.levels - 1)))
-        return self.colour(level + (self.levels if positive else 0))
+    def bar_bins(self, positive: bool = True) -> list[int]:
+        """The bins along one row of the legend bar, 10^lo (left) to 10^hi."""
+        return [level + (self.levels if positive else 0) for level in range(self.levels)]
 
     def ticks(self) -> list[tuple[float, str]]:
         span = self.hi - self.lo
@@ -154,12 +154,12 @@ class BetaScale:
     def colour(self, b: int) -> QColor:
         return QColor(self._colours[b])
 
-    def bar_colour(self, t: float) -> QColor:
-        return self.colour(int(round(min(max(t, 0.0), 1.0) * (self.n_bins - 1))))
+    def bar_bins(self) -> list[int]:
+        return list(range(self.n_bins))
 
     def ticks(self) -> list[tuple[float, str]]:
         mid = (self.lo + self.hi) / 2
-        return [(0.0, f"{self.lo:g}"), (0.5, f"{mid:g}"), (1.0, f"{self.hi:g}")]
+        return [(t, f"{v:g}".replace("-", "−")) for t, v in ((0.0, self.lo), (0.5, mid), (1.0, self.hi))]
 
     def key(self) -> tuple:
         return (self.lo, self.hi, self.label)

@@ -24,6 +24,11 @@ from .graph_paint import (Frame, Scales, ViewState, build_frame, edge_pens, edge
                           paint_frame)
 
 MAX_FPS = 30
+# While snapshots stream in (training), a net with more drawn edges than this paints its
+# edges without antialiasing, which costs ~8× less; SETTLE_MS after the last snapshot it
+# is painted once more, smoothly, for the eye to rest on.
+ROUGH_EDGE_COUNT = 250
+SETTLE_MS = 250
 COLOUR_MODES = ("weight", "gradient", "update")
 GRADIENT_DECADES = (-8, 2)      # |∂E/∂w| from 1e-8 (vanished) to 1e2 (exploding)
 UPDATE_DECADES = (-10, 0)       # |Δw| = η·|∂E/∂w| typically sits a few decades lower
@@ -60,6 +65,7 @@ class GraphItem(QGraphicsObject):
         self.state = view.state
         self.layout: GraphLayout | None = None
         self.frame = Frame()
+        self.smooth_edges = True
         self.last_build_seconds = 0.0
         self.last_paint_seconds = 0.0
 
@@ -83,7 +89,7 @@ class GraphItem(QGraphicsObject):
         if self.layout is None:
             return
         t0 = time.perf_counter()
-        paint_frame(painter, self.layout, self.state, self.frame)
+        paint_frame(painter, self.layout, self.state, self.frame, self.smooth_edges)
         self.last_paint_seconds = time.perf_counter() - t0
 
     # -- inspection (tests, and the numbers a lecturer may want to read off) -------------
@@ -133,6 +139,9 @@ class NetworkView(QGraphicsView):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._apply_pending)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.timeout.connect(self._paint_smoothly)
 
     # -- structure and data ------------------------------------------------------------
     def set_network(self, sizes, activation_names, input_names=None, output_names=None):
@@ -166,8 +175,18 @@ class NetworkView(QGraphicsView):
         if s.scales is None:
             s.scales = choose_scales(snapshot)
         s.snapshot = snapshot
-        self._last_applied = time.perf_counter()
-        self.graph_item.rebuild()
+        now = time.perf_counter()
+        streaming = now - self._last_applied < SETTLE_MS / 1000
+        self._last_applied = now
+        item = self.graph_item
+        item.smooth_edges = not (streaming and self.drawn_edge_count() > ROUGH_EDGE_COUNT)
+        if not item.smooth_edges:
+            self._settle.start(SETTLE_MS)
+        item.rebuild()
+
+    def _paint_smoothly(self):
+        self.graph_item.smooth_edges = True
+        self.graph_item.update()
 
     # -- options ---------------------------------------------------------------------
     def set_colour_mode(self, mode):

@@ -322,6 +322,21 @@ def test_a_burst_of_snapshots_is_drawn_once_with_the_newest(qtbot, lecture):
     assert builds == [burst[-1]]
 
 
+def test_a_big_net_is_painted_roughly_while_streaming_then_smoothly(qtbot, lecture):
+    snap = relu_snapshot([8, 16, 16, 16, 1])
+    view = make_view(qtbot, snap)
+    following = dataclasses.replace(snap, epoch=snap.epoch + 1)
+    view.set_snapshot(following)
+    qtbot.waitUntil(lambda: view.state.snapshot is following, timeout=2000)
+    assert not view.graph_item.smooth_edges
+    qtbot.waitUntil(lambda: view.graph_item.smooth_edges, timeout=2000)
+    small = make_view(qtbot, lecture[1])
+    again = dataclasses.replace(lecture[1], epoch=lecture[1].epoch + 1)
+    small.set_snapshot(again)
+    qtbot.waitUntil(lambda: small.state.snapshot is again, timeout=2000)
+    assert small.graph_item.smooth_edges       # 21 edges: always smooth
+
+
 def test_the_view_paints_the_network_on_screen(qtbot, lecture):
     view = make_view(qtbot, lecture[1])
     assert non_white_fraction(view.grab().toImage()) > 0.03

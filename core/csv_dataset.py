@@ -114,12 +114,8 @@ def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
     for column, kind in used:
         _check_usable(table, column, kind, options, column is target)
 
-    missing = {c.name: _missing_mask(table, c, kind) for c, kind in used}
-    target_present = ~missing[target.name]
-    complete = target_present.copy()
-    for mask in missing.values():
-        complete &= ~mask
-    rows_kept = {"drop": int(complete.sum()), "fill": int(target_present.sum())}
+    missing, complete, target_present = _presence(table, used)
+    kept_by = {"drop": int(complete.sum()), "fill": int(target_present.sum())}
     keep = complete if options.missing == "drop" else target_present
     if not keep.any():
         raise _nothing_kept(table, options, missing, target.name)
@@ -158,8 +154,31 @@ def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
         task="classification" if target_kind == "categorical" else "regression",
         target=target.name, features=[(c.name, k) for c, k in used[1:]],
         input_names=input_names, classes=classes, rows_total=table.n_rows,
-        rows_kept=rows_kept, missing=options.missing, n_train=n - n_test, n_test=n_test,
+        rows_kept=kept_by, missing=options.missing, n_train=n - n_test, n_test=n_test,
         keep=keep, levels=levels)
+
+
+def rows_kept(table: CSVTable, options: ImportOptions) -> dict:
+    """Rows each missing-value policy keeps with these columns: {"drop": n, "fill": m}.
+    Unlike plan_import it never refuses: the dialog shows the counts whatever is chosen."""
+    known = set(table.column_names)
+    used = [(table.column(n), kind_used(table.column(n), "target", options))
+            for n in [options.target] if n in known]
+    used += [(table.column(n), kind_used(table.column(n), "feature", options))
+             for n in feature_names(table, options) if n in known and n != options.target]
+    _, complete, target_present = _presence(table, used, has_target=options.target in known)
+    return {"drop": int(complete.sum()), "fill": int(target_present.sum())}
+
+
+def _presence(table: CSVTable, used: list, has_target: bool = True):
+    """(missing mask per column, rows complete in every column, rows with a target)."""
+    missing = {c.name: _missing_mask(table, c, kind) for c, kind in used}
+    target_present = (~missing[used[0][0].name] if has_target and used else
+                      np.ones(table.n_rows, bool))
+    complete = target_present.copy()
+    for mask in missing.values():
+        complete &= ~mask
+    return missing, complete, target_present
 
 
 def _column(table: CSVTable, name: str) -> ColumnInfo:
@@ -265,8 +284,10 @@ class _NumericInput:
         self.std = std if std > 0 else 1.0      # a constant input stays constant, not NaN
 
     def write(self, out, rows):
-        np.subtract(self.gather(rows), self.mean, out=out[:, 0])
-        out[:, 0] /= self.std
+        v = self.gather(rows)           # contiguous: the arithmetic, then one strided copy
+        v -= self.mean
+        v /= self.std
+        out[:, 0] = v
 
 
 class _OneHotInput:
@@ -326,9 +347,11 @@ def _build(table, options, plan: ImportPlan):
               _OneHotInput(table.codes(c)[0], plan.levels[c], keep, fill)
               for c, kind in plan.features]
     rows = np.flatnonzero(keep)
-    order = np.random.RandomState(options.seed).permutation(rows.size)
-    test_rows = np.sort(rows[order[:plan.n_test]])
-    train_rows = np.sort(rows[order[plan.n_test:]])
+    # A seeded random n_test of the kept rows are the test set; both sets stay in file
+    # order (reading memory in order is faster; the trainer shuffles its batches anyway).
+    is_test = np.zeros(rows.size, bool)
+    is_test[np.random.RandomState(options.seed).permutation(rows.size)[:plan.n_test]] = True
+    test_rows, train_rows = rows[is_test], rows[~is_test]
     if options.standardise:
         for item in inputs:
             item.fit(train_rows)

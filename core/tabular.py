@@ -219,7 +219,7 @@ def describe_column(table: CSVTable, name: str) -> ColumnInfo:
 
 
 def _describe_numeric(info: ColumnInfo, values, is_number, not_number):
-    numbers = values[is_number]
+    numbers = values if info.n_numbers == len(values) else values[is_number]
     info.minimum, info.maximum = float(numbers.min()), float(numbers.max())
     info.junk = int(not_number.sum())
     if info.junk:
@@ -227,11 +227,11 @@ def _describe_numeric(info: ColumnInfo, values, is_number, not_number):
         row, text = info.first_junk
         info.warning = (f"{info.junk} value{'s are' if info.junk > 1 else ' is'} not a number "
                         f"(row {row + 1}: {text!r}): counted as missing")
-    big = np.abs(numbers) > TOO_LARGE
-    if big.any():
-        row = int(np.flatnonzero(is_number)[np.argmax(big)])
+    if max(-info.minimum, info.maximum) > TOO_LARGE:
+        row = int(np.argmax(is_number & (np.abs(np.nan_to_num(values)) > TOO_LARGE)))
         info.too_large = (row, float(values[row]))
-    info.integers = bool(np.array_equal(numbers, np.floor(numbers)))
+    # Most measured columns show a fraction within their first thousand values.
+    info.integers = (_whole(numbers[:1000]) and _whole(numbers))
     if info.minimum == info.maximum:
         info.n_distinct = 1
     elif info.integers:
@@ -246,6 +246,10 @@ def _describe_numeric(info: ColumnInfo, values, is_number, not_number):
         info.summary = f"whole numbers {lo} … {hi} ({info.n_distinct} values)"
     else:
         info.summary = f"{lo} … {hi}"
+
+
+def _whole(numbers) -> bool:
+    return bool(np.array_equal(numbers, np.floor(numbers)))
 
 
 def _describe_categorical(info: ColumnInfo, codes_and_labels, n_present: int):

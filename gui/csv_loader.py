@@ -1,0 +1,186 @@
+"""Loading a CSV file off the GUI thread, with a progress bar and a Cancel button.
+
+The work is core's — read_csv_table reports progress through a callback and stops when a
+flag says so; build_dataset and make_csv_setup make the data set and the network — this
+module only runs it on a QThread, so a million-row file never freezes the window.
+
+For the window, CSVImportFlow does the whole sequence: read (progress dialog) → preview
+dialog → build (off the GUI thread too) → `imported(scenario, notes)`; on any failure
+`failed(message)` and the window keeps the data set and network it had.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from core.csv_dataset import build_dataset, make_csv_setup
+from core.csv_import import read_csv_table
+from core.errors import BackpropLabError, ImportCancelled
+
+PROGRESS_STEPS = 1000           # progress is reported in thousandths
+
+
+class _Job(QObject):
+    """Runs one piece of core work in the loader's thread; its signals cross back queued."""
+    progressed = Signal(int)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, work, stop: threading.Event):
+        super().__init__()
+        self._work, self._stop = work, stop
+
+    @Slot()
+    def run(self):
+        try:
+            result = self._work(self._report, self._stop.is_set)
+        except ImportCancelled:
+            self.cancelled.emit()
+        except BackpropLabError as e:
+            self.failed.emit(str(e))
+        except Exception as e:      # a bug must still end the thread and reach the window
+            self.failed.emit(f"unexpected error while loading: {type(e).__name__}: {e}")
+        else:
+            if self._stop.is_set():     # cancelled after the last check: drop the result
+                self.cancelled.emit()
+            else:
+                self.succeeded.emit(result)
+        finally:
+            self.finished.emit()
+
+    def _report(self, fraction: float):
+        self.progressed.emit(int(round(fraction * PROGRESS_STEPS)))
+
+
+class CSVLoader(QObject):
+    """One job at a time on its own QThread.  read(path) ends in `loaded(CSVTable)`;
+    build(...) in `built((scenario, notes))`; either may end in `failed(message)` or
+    `cancelled()`.  `finished()` follows every outcome once the thread has stopped.
+    Call shutdown() before the owner goes (closeEvent): a running QThread that is
+    destroyed aborts the process."""
+    progressed = Signal(int)        # 0 .. PROGRESS_STEPS
+    loaded = Signal(object)
+    built = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._stop = threading.Event()
+
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def read(self, path):
+        self._start(lambda progress, cancelled: read_csv_table(path, progress, cancelled),
+                    self.loaded)
+
+    def build(self, table, options, **setup):
+        """Data set and network: `setup` goes to make_csv_setup (hidden, activation, lr,
+        seed, ...)."""
+        def work(progress, cancelled):
+            dataset, notes = build_dataset(table, options)
+            return make_csv_setup(dataset, **setup), notes
+        self._start(work, self.built)
+
+    def cancel(self):
+        self._stop.set()
+
+    def shutdown(self, timeout_ms: int = 10_000):
+        """Cancel and wait for the thread to end."""
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.quit()
+            self._thread.wait(timeout_ms)
+
+    def _start(self, work, result_signal):
+        self.shutdown()             # a new file replaces one still loading
+        self._stop = threading.Event()
+        thread = QThread(self)
+        job = _Job(work, self._stop)
+        job.moveToThread(thread)
+        thread.started.connect(job.run)
+        job.progressed.connect(self.progressed)
+        job.succeeded.connect(result_signal)
+        job.failed.connect(self.failed)
+        job.cancelled.connect(self.cancelled)
+        job.finished.connect(thread.quit)
+        thread.finished.connect(self._thread_finished)
+        thread.finished.connect(job.deleteLater)
+        thread.finished.connect(thread.deleteLater)
+        self._thread, self._job = thread, job
+        thread.start()
+
+    @Slot()
+    def _thread_finished(self):
+        self._thread = self._job = None
+        self.finished.emit()
+
+
+def progress_dialog(loader: CSVLoader, text: str, parent: QWidget | None,
+                    busy: bool = False) -> QProgressDialog:
+    """A window-modal progress bar with Cancel, shown only if loading takes a moment; it
+    closes itself when the loader finishes, whatever the outcome.  busy: a job that
+    reports no progress (the bar just moves)."""
+    dialog = QProgressDialog(text, "Cancel", 0, 0 if busy else PROGRESS_STEPS, parent)
+    dialog.setWindowTitle("Loading")
+    dialog.setWindowModality(Qt.WindowModal)
+    dialog.setMinimumDuration(400)
+    dialog.setAutoReset(False)
+    loader.progressed.connect(dialog.setValue)
+    dialog.canceled.connect(loader.cancel)
+    loader.finished.connect(dialog.deleteLater)
+    dialog.setValue(0)
+    return dialog
+
+
+class CSVImportFlow(QObject):
+    """Open a CSV file the way the window does it:
+
+        flow = CSVImportFlow(window, setup=lambda: {"hidden": [8], "seed": 0})
+        flow.imported.connect(...)      # (Scenario, notes): train on it
+        flow.failed.connect(...)        # one-line message: show it, keep what you had
+        flow.open(path)                 # File → Open CSV, Ctrl+O, a dropped file
+        flow.shutdown()                 # in closeEvent
+
+    `setup()` is asked when the user clicks OK: the hidden layers (and activation, lr,
+    seed) the window has then.  The dialog is CSVImportDialog; `dialog_opened(dialog)`
+    lets a test or the window reach it."""
+    imported = Signal(object, list)
+    failed = Signal(str)
+    dialog_opened = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, setup=dict):
+        super().__init__(parent)
+        self._parent, self._setup = parent, setup
+        self.loader = CSVLoader(self)
+        self.loader.loaded.connect(self._show_preview)
+        self.loader.built.connect(lambda result: self.imported.emit(*result))
+        self.loader.failed.connect(self.failed)
+
+    def open(self, path):
+        progress_dialog(self.loader, f"Loading {Path(path).name}…", self._parent)
+        self.loader.read(path)
+
+    def shutdown(self):
+        self.loader.shutdown()
+
+    @Slot(object)
+    def _show_preview(self, table):
+        from .csv_dialog import CSVImportDialog
+        dialog = CSVImportDialog(table, self._parent, seed=self._setup().get("seed", 0))
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._build(table, dialog.options()))
+        self.dialog_opened.emit(dialog)
+        dialog.open()
+
+    def _build(self, table, options):
+        progress_dialog(self.loader, f"Preparing {table.name}…", self._parent, busy=True)
+        self.loader.build(table, options, **self._setup())

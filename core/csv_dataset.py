@@ -100,7 +100,8 @@ def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
         raise CSVImportError(f"the test fraction must be at least 0 and below 1, "
                              f"not {options.test_fraction!r}")
     if options.target is None:
-        raise CSVImportError(f"{name}: choose the column to predict (the target)")
+        raise CSVImportError(f"{name}: choose the column to predict (the target); none looks "
+                             "usable by default — they are identifiers, text, dates or constants")
     target = _column(table, options.target)
     features = feature_names(table, options)
     if not features:

@@ -121,16 +121,30 @@ def parse_rows(text: str, delimiter: str, limit: int | None = None) -> list:
     return rows
 
 
-def check_field_counts(rows: list, expected: int, delimiter: str, name: str,
-                       first_line: int | None = None):
-    """Every row must have as many fields as the first; name the first line that does not."""
-    for line, fields in rows:
-        if len(fields) != expected:
-            where = "the header" if first_line is None else f"line {first_line}"
-            raise CSVImportError(
-                f"{name}: line {line} has {len(fields)} fields but {where} has {expected} "
-                f"— a stray {DELIMITER_NAMES[delimiter]} or a missing quote? "
-                "Fix that line and load the file again")
+def check_rows(rows: list, fmt: CSVFormat, name: str):
+    """Rows longer than the first have cells with no column to go in: an error naming the
+    line.  Shorter rows are common — exports leave out empty trailing cells — so their
+    absent cells count as missing, with a note."""
+    (first_line, first), rest = rows[0], rows[1:]
+    expected = len(first)
+    longer = next(((line, fields) for line, fields in rest if len(fields) > expected), None)
+    if longer and expected == 1:
+        raise CSVImportError(
+            f"{name}: does not start with a row of the table: line {first_line} has one field "
+            f"but line {longer[0]} has {len(longer[1])} — delete any text above the table")
+    if longer:
+        raise ragged_row(name, longer[0], len(longer[1]), expected, fmt)
+    shorter = next((line for line, fields in rest if len(fields) < expected), None)
+    if shorter is not None:
+        fmt.notes.append(f"{name}: some rows (the first on line {shorter}) have fewer than "
+                         f"{expected} fields: their absent cells count as missing")
+
+
+def ragged_row(name: str, line: int, saw: int, expected: int, fmt: CSVFormat) -> CSVImportError:
+    where = "the header" if fmt.header else "the first row"
+    return CSVImportError(
+        f"{name}: line {line} has {saw} fields but {where} has {expected} — a stray "
+        f"{DELIMITER_NAMES[fmt.delimiter]} or a missing quote? Fix that line and load the file again")
 
 
 def _refuse_binary(head: bytes, name: str):

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .csv_format import (MISSING_MARKERS, SAMPLE_BYTES, CSVFormat, check_field_counts,
-                         latin1_note, parse_rows, sniff)
+from .csv_format import (MISSING_MARKERS, SAMPLE_BYTES, CSVFormat, check_rows, latin1_note,
+                         ragged_row, sniff)
 from .errors import CSVImportError, ImportCancelled
 from .tabular import CSVTable, tidy_frame
 
-TAIL_BYTES = 1 << 16        # the end of a large file is checked for ragged rows too (footers)
 # Parsed numbers take about as many bytes as their text; pandas' buffers, the data set
 # and its train/test copies add two more of that.
 MEMORY_PER_FILE_BYTE = 3
@@ -42,11 +41,8 @@ def read_csv_table(path, progress=None, cancelled=None) -> CSVTable:
         raise CSVImportError(f"{name}: the file is empty — export the data again, with its rows")
     sample = sniff(head, whole_file=len(head) >= size, name=name)
     fmt = sample.format
+    check_rows(sample.rows, fmt, name)     # beyond the sample, pandas finds long rows
     expected = len(sample.rows[0][1])
-    check_field_counts(sample.rows[1:], expected, fmt.delimiter, name,
-                       first_line=None if fmt.header else sample.rows[0][0])
-    if size > SAMPLE_BYTES:
-        _check_tail(path, name, size, fmt, expected)
     try:
         frame = _read_frame(path, name, size, fmt, expected, progress, cancelled)
         if len(frame) == 0:
@@ -115,34 +111,6 @@ def _too_large(name: str, size: int, free: int | None = None) -> CSVImportError:
         f"{name}: too large for the memory available ({size // mb} MB file, about "
         f"{size * MEMORY_PER_FILE_BYTE // mb} MB needed{have}) — use a sample of its rows "
         "or close other programs")
-
-
-def _check_tail(path: Path, name: str, size: int, fmt: CSVFormat, expected: int):
-    """Ragged last lines (a "Total" footer, a truncated export) in a file too large for the
-    sample to reach them.  (UTF-16 is left out: its tail cannot be cut at any byte.)"""
-    if fmt.encoding == "utf-16":
-        return
-    with _open(path, name) as f:
-        f.seek(size - TAIL_BYTES)
-        tail = f.read(TAIL_BYTES)
-    cut = tail.find(b"\n") + 1                 # the tail's first line is cut short
-    rows = parse_rows(tail[cut:].decode(fmt.encoding.replace("-sig", ""), errors="replace"),
-                      fmt.delimiter)
-    bad = [(line, fields) for line, fields in rows if len(fields) != expected]
-    if bad:
-        line, fields = bad[0]
-        line += _count_lines(path, name, size - TAIL_BYTES + cut)
-        check_field_counts([(line, fields)], expected, fmt.delimiter, name,
-                           first_line=None if fmt.header else 1)
-
-
-def _count_lines(path: Path, name: str, end: int) -> int:
-    """Line breaks in the file's first `end` bytes (only counted once a line is wrong)."""
-    count = 0
-    with _open(path, name) as f:
-        while f.tell() < end:
-            count += f.read(min(1 << 20, end - f.tell())).count(b"\n")
-    return count
 
 
 class _ProgressReader(io.RawIOBase):
@@ -221,12 +189,8 @@ _OPEN_QUOTE = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d
 def _parser_error(name: str, message: str, fmt: CSVFormat) -> CSVImportError:
     ragged = _RAGGED.search(message)
     if ragged:
-        expected, line, saw = ragged.groups()
-        try:
-            check_field_counts([(int(line), [""] * int(saw))], int(expected), fmt.delimiter,
-                               name, first_line=None if fmt.header else 1)
-        except CSVImportError as e:
-            return e
+        expected, line, saw = map(int, ragged.groups())
+        return ragged_row(name, line, saw, expected, fmt)
     quote = _OPEN_QUOTE.search(message)
     if quote:
         return CSVImportError(f"{name}: a quoted cell starting on line {int(quote.group(1)) + 1} "

@@ -3,7 +3,8 @@
 Every column gets a kind, the first thing a user needs to decide what to do with it:
     numeric         numbers (a few stray non-numbers are counted as missing, with a note)
     categorical     a handful of repeated labels (island = Biscoe, Dream, Torgersen)
-    text            a different label on (nearly) every row: names, comments, codes
+    text            a different label on (nearly) every row: names, comments, codes;
+                    and dates
     constant        one value throughout: nothing to learn from
     mostly missing  more than half the cells empty
 and a default role: identifiers (1, 2, 3, … or a column called id), text, constant and
@@ -29,6 +30,7 @@ PREVIEW_ROWS = 20
 
 KINDS = ("numeric", "categorical", "text", "constant", "mostly missing")
 ROLES = ("feature", "target", "ignore")
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([ T][\d:.]+)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 _ID_NAME = re.compile(r"(?i)(id|index|idx|row|key|no\.?|nr\.?|#|unnamed.*)|.*(_id|Id|ID)")
 
 
@@ -200,6 +202,10 @@ def describe_column(table: CSVTable, name: str) -> ColumnInfo:
         info.first_text = (row, str(series.iloc[row]))
     if numeric:
         _describe_numeric(info, values, is_number, not_number)
+        if info.junk:
+            row, text = info.first_junk
+            info.warning = (f"{info.junk} value{'s are' if info.junk > 1 else ' is'} not a number "
+                            f"(line {table.line_of(row)}: {text!r}): counted as missing")
     else:
         _describe_categorical(info, table.codes(name), n_present)
     n_present = n_rows - info.n_missing
@@ -213,20 +219,27 @@ def describe_column(table: CSVTable, name: str) -> ColumnInfo:
         info.kind = "numeric"
     else:
         unique_per_row = info.n_distinct == n_present and n_present >= 3
-        info.kind = "text" if unique_per_row or info.n_distinct > CATEGORY_LIMIT else "categorical"
+        dates = _looks_like_dates(info.levels)
+        info.kind = ("text" if unique_per_row or dates or info.n_distinct > CATEGORY_LIMIT
+                     else "categorical")
         info.identifier = unique_per_row
+        if dates:
+            info.summary = f"dates, {info.levels[0]} … {info.levels[-1]}"
+            info.warning = ("dates are not inputs a network can use as they are: leave it "
+                            "ignored, or add a column of numbers (e.g. days since the first)")
     return info
+
+
+def _looks_like_dates(labels) -> bool:
+    sample = labels[:200]
+    return bool(sample) and sum(bool(_DATE.fullmatch(v)) for v in sample) >= NUMERIC_SHARE * len(sample)
 
 
 def _describe_numeric(info: ColumnInfo, values, is_number, not_number):
     numbers = values if info.n_numbers == len(values) else values[is_number]
     info.minimum, info.maximum = float(numbers.min()), float(numbers.max())
     info.junk = int(not_number.sum())
-    if info.junk:
-        info.first_junk = info.first_text
-        row, text = info.first_junk
-        info.warning = (f"{info.junk} value{'s are' if info.junk > 1 else ' is'} not a number "
-                        f"(row {row + 1}: {text!r}): counted as missing")
+    info.first_junk = info.first_text
     if max(-info.minimum, info.maximum) > TOO_LARGE:
         row = int(np.argmax(is_number & (np.abs(np.nan_to_num(values)) > TOO_LARGE)))
         info.too_large = (row, float(values[row]))

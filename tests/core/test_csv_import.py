@@ -146,6 +146,15 @@ def test_column_kinds_and_default_roles(tmp_path):
         "ignore", "feature", "feature", "ignore", "ignore", "ignore", "target"]
 
 
+def test_dates_are_text_and_ignored_by_default(tmp_path):
+    text = "day,sold,price\n" + "".join(f"2024-03-{1 + i % 28:02d},{i % 3 * 5},{7 + i * 0.5}\n"
+                                         for i in range(40))
+    table = read_csv_table(write(tmp_path, "sales.csv", text))
+    day = table.column("day")
+    assert day.kind == "text" and day.summary == "dates, 2024-03-01 … 2024-03-28"
+    assert default_options(table).features == ["sold"]
+
+
 def test_identifier_named_id_is_ignored_even_if_not_consecutive(tmp_path):
     text = "PassengerId,age,fare\n" + "".join(f"{i * 7 + 3},{20 + i % 9},{i * 1.25}\n" for i in range(20))
     table = read_csv_table(write(tmp_path, "ids.csv", text))
@@ -304,18 +313,31 @@ def test_header_without_rows(tmp_path):
 
 
 def test_ragged_row_names_its_line(tmp_path):
-    short = refused(write(tmp_path, "short.csv", "a,b,c\n1,2,3\n4,5,6\n7,8\n9,10,11\n"))
-    assert short.startswith("short.csv: line 4 has 2 fields but the header has 3")
-    long = refused(write(tmp_path, "long.csv", "a;b\n1;2\n3;4;5\n"))
-    assert "long.csv: line 3 has 3 fields" in long and "semicolon" in long
+    long = refused(write(tmp_path, "long.csv", "a;b\n1;2\n3;4;5\n6;7\n"))
+    assert long.startswith("long.csv: line 3 has 3 fields but the header has 2") and "semicolon" in long
+    headerless = refused(write(tmp_path, "raw.csv", "1,2\n3,4\n5,6,7\n"))
+    assert headerless.startswith("raw.csv: line 3 has 3 fields but the first row has 2")
 
 
-def test_ragged_rows_beyond_the_sample_are_found_too(tmp_path):
+def test_ragged_row_beyond_the_sample_names_its_line(tmp_path):
     body = "".join(f"{i},{i % 5},{i * 2}\n" for i in range(120_000))
-    middle = refused(write(tmp_path, "middle.csv", "a,b,c\n" + body + "1,2,3,4\n" + body))
-    assert middle.startswith("middle.csv: line 120002 has 4 fields")
-    footer = refused(write(tmp_path, "footer.csv", "a,b,c\n" + body + "Total,123\n"))
-    assert footer.startswith("footer.csv: line 120002 has 2 fields")
+    message = refused(write(tmp_path, "middle.csv", "a,b,c\n" + body + "1,2,3,4\n" + body))
+    assert message.startswith("middle.csv: line 120002 has 4 fields but the header has 3")
+
+
+def test_short_rows_are_trailing_missing_cells_with_a_note(tmp_path):
+    # Exports often leave out empty trailing cells (e.g. distro-info's ubuntu.csv).
+    text = "x,y,z\n" + "".join(f"{i * 1.5},{i % 4}" + (f",{i}" if i % 3 else "") + "\n" for i in range(30))
+    table, dataset, notes = import_csv(write(tmp_path, "short.csv", text), target="y", features=["x", "z"])
+    assert any("some rows (the first on line 2) have fewer than 3 fields" in n for n in notes)
+    assert table.column("z").n_missing == 10 and dataset.n_samples + len(dataset.X_test) == 20
+
+
+def test_text_above_the_table_is_named(tmp_path):
+    text = "Exported by LabTool 2.1\nOperator: J. Smith, bench 4\nt,v\n0,1.5\n1,2.5\n"
+    message = refused(write(tmp_path, "instrument.csv", text))
+    assert message.startswith("instrument.csv: does not start with a row of the table: line 1 has "
+                              "one field but line 2 has 2")
 
 
 def test_unclosed_quote_names_its_line(tmp_path):

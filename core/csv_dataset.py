@@ -228,10 +228,12 @@ def _check_usable(table, column: ColumnInfo, kind: str, options, is_target: bool
             row, text = column.first_text or (0, "")
             numbers = ("has no numeric values" if column.n_numbers == 0 else
                        f"is not numeric (only {column.n_numbers} of its values are numbers)")
+            spread = ("a different value on every row" if column.identifier else
+                      f"{n_levels} different values")
             raise CSVImportError(
-                f"{name}: column '{col}' {numbers} (line {table.line_of(row)}: {text!r}) and a "
-                "different value on nearly every row, so it cannot be a numeric feature — "
-                "ignore it (or, if it is a category, choose categorical)")
+                f"{name}: column '{col}' {numbers} (line {table.line_of(row)}: {text!r}) and "
+                f"{spread}, so it cannot be a numeric feature — ignore it (or, if it is a "
+                "category, choose categorical)")
 
 
 def _missing_mask(table: CSVTable, column: ColumnInfo, kind: str) -> np.ndarray:
@@ -443,17 +445,18 @@ def make_csv_setup(dataset: Dataset, hidden=(8,), activation: str = "tanh",
 
 
 # -- how well a classifier does ----------------------------------------------------------
-def predicted_classes(network: Network, X) -> np.ndarray:
-    out = network.predict(X)
-    return (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
+def predicted_classes(outputs) -> np.ndarray:
+    """Class indices from the output layer's β: sigmoid ≥ 0.5 → 1, else the largest."""
+    outputs = np.asarray(outputs)
+    return (outputs[:, 0] >= 0.5).astype(np.int64) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
 
 
-def confusion_matrix(network: Network, X, Y, n_classes: int) -> np.ndarray:
-    """counts[true class, predicted class]."""
+def confusion_matrix(outputs, Y, n_classes: int) -> np.ndarray:
+    """counts[true class, predicted class], from the output layer's β and the class
+    indices Y (e.g. network.predict(dataset.X_test) and dataset.Y_test)."""
     true = np.asarray(Y).reshape(-1).astype(np.int64)
-    predicted = predicted_classes(network, X)
-    return np.bincount(true * n_classes + predicted, minlength=n_classes ** 2).reshape(
-        n_classes, n_classes)
+    return np.bincount(true * n_classes + predicted_classes(outputs),
+                       minlength=n_classes ** 2).reshape(n_classes, n_classes)
 
 
 def accuracy(confusion: np.ndarray) -> float:

@@ -5,8 +5,8 @@
 
 Every way a file can fail ends in CSVImportError with the file's name and, where it
 applies, the line and column, and what to do.  The file is parsed by pandas.read_csv in
-one pass; progress and cancelling ride on the stream pandas reads from, so they cost
-nothing: a million rows load as fast as pandas alone reads them.
+one pass; progress and cancelling ride on the stream pandas reads from, so they add
+nothing to pandas' own time.
 """
 from __future__ import annotations
 

@@ -276,10 +276,18 @@ def test_trains_to_a_finite_loss_and_reports_a_confusion_matrix(tmp_path):
     first = trainer.run_epochs(1) and trainer.history.loss.last()
     trainer.run_epochs(150)
     assert math.isfinite(trainer.history.loss.last()) and trainer.history.loss.last() < first
-    counts = confusion_matrix(scenario.network, dataset.X_test, dataset.Y_test, 3)
+    outputs = scenario.network.predict(dataset.X_test)
+    counts = confusion_matrix(outputs, dataset.Y_test, 3)
     assert counts.sum() == len(dataset.X_test)
-    assert accuracy(counts) == pytest.approx(np.trace(counts) / counts.sum())
-    assert accuracy(confusion_matrix(scenario.network, dataset.X, dataset.Y, 3)) > 0.5
+    for true, predicted in zip(dataset.Y_test[:, 0].astype(int), outputs.argmax(axis=1)):
+        assert counts[true, predicted] > 0
+    assert accuracy(counts) == pytest.approx(np.mean(outputs.argmax(axis=1) == dataset.Y_test[:, 0]))
+    assert accuracy(confusion_matrix(scenario.network.predict(dataset.X), dataset.Y, 3)) > 0.5
+
+
+def test_binary_confusion_matrix_thresholds_the_sigmoid_at_one_half():
+    counts = confusion_matrix(np.array([[0.2], [0.7], [0.5], [0.1]]), np.array([[0], [1], [0], [1]]), 2)
+    np.testing.assert_array_equal(counts, [[1, 1], [1, 1]])
 
 
 def test_progress_is_reported_and_cancel_stops_loading(tmp_path):

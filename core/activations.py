@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# 0 and 1 as 0-d arrays of each float dtype: a ufunc takes these ~0.3 µs faster than a
+# Python float, which counts when one lecture epoch is ~30 numpy calls.
+_ZERO = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
+_ONE = {np.dtype(t): np.ones((), t) for t in (np.float32, np.float64)}
+
 
 class Activation:
     name = ""
@@ -39,12 +44,13 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, alpha, out):
-        np.logaddexp(0.0, -alpha, out=out)
+        np.negative(alpha, out=out)
+        np.logaddexp(_ZERO.get(out.dtype, 0.0), out, out=out)
         np.negative(out, out=out)
         return np.exp(out, out=out)
 
     def derivative(self, alpha, beta, out=None):
-        out = np.subtract(1.0, beta, out=out)
+        out = np.subtract(_ONE.get(beta.dtype, 1.0), beta, out=out)
         return np.multiply(out, beta, out=out)
 
 
@@ -68,7 +74,7 @@ class Tanh(Activation):
 
     def derivative(self, alpha, beta, out=None):
         out = np.multiply(beta, beta, out=out)
-        return np.subtract(1.0, out, out=out)
+        return np.subtract(_ONE.get(out.dtype, 1.0), out, out=out)
 
 
 class ReLU(Activation):
@@ -105,7 +111,7 @@ class Linear(Activation):
     name = "linear"
 
     def forward(self, alpha, out):
-        np.copyto(out, alpha)
+        out[...] = alpha   # (cheaper to call than np.copyto)
         return out
 
     def derivative(self, alpha, beta, out=None):
@@ -115,7 +121,7 @@ class Linear(Activation):
         return out
 
     def backward(self, dE_dbeta, alpha, beta, out, scratch):
-        np.copyto(out, dE_dbeta)
+        out[...] = dE_dbeta
         return out
 
 

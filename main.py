@@ -193,7 +193,21 @@ def explain(args, setup: Setup) -> int:
 
 
 def lr_range_test(args, setup: Setup) -> int:
-    raise UsageError("--lr-range-test is not available yet")
+    """Sweep η from 1e-6 to 10 from the current weights (the initial ones, or those after
+    --epochs N), print the curve and the suggested rate; the run itself is left untouched."""
+    from core.headless import finite_or_none, write_json
+    from core.lr_range import lr_range_test as sweep_learning_rates, report
+    trainer = setup.trainer
+    if args.epochs:
+        trainer.run_epochs(args.epochs)
+    result = sweep_learning_rates(trainer)
+    print(f"{setup.title}\nlearning-rate range test at epoch {trainer.epoch}: network "
+          f"{trainer.net.describe()}, loss {trainer.loss_fn.name}, batch size {trainer.batch_size}")
+    print(report(result))
+    if args.json:
+        write_json(args.json, finite_or_none({"scenario": setup.name, "epoch": trainer.epoch,
+                                              "lr_range_test": result.to_dict()}))
+    return 0
 
 
 def save_and_export(args, setup: Setup):

@@ -240,8 +240,11 @@ def save_and_export(args, setup: Setup):
 
 
 def run_headless(args) -> int:
-    from core.headless import finite_or_none, train_and_report, write_json
+    from core.headless import check_output_path, finite_or_none, train_and_report, write_json
     from core.metrics import measure
+    for flag in ("json", "save_session", "export_pytorch", "export_numpy"):
+        if getattr(args, flag):
+            check_output_path(getattr(args, flag), "--" + flag.replace("_", "-"))
     if args.load_session:
         setup = setup_from_session(args)
     elif args.data:

@@ -75,6 +75,17 @@ def train_and_report(trainer, epochs: int, name: str, out=None, quiet=False) -> 
     })
 
 
+def check_output_path(path: str, flag: str):
+    """Refuse an output file that cannot be written before training, not after it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise BackpropLabError(f"{flag} {path}: is a folder, not a file name")
+    if not os.path.isdir(folder):
+        raise BackpropLabError(f"{flag} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise BackpropLabError(f"{flag} {path}: the folder {folder} is not writable")
+
+
 def write_json(path: str, record: dict):
     tmp = f"{path}.tmp{os.getpid()}"
     try:

@@ -101,6 +101,10 @@ class Network:
                 raise ConfigError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
             if name == "softmax" and i != len(activations) - 1:
                 raise ConfigError("softmax is only allowed on the last layer")
+        if activations[-1] == "softmax" and sizes[-1] < 2:
+            # A softmax over one output is the constant 1: it would "learn" nothing.
+            raise ConfigError("a softmax output layer needs at least 2 neurons "
+                              "(for two classes use one sigmoid output)")
         parse_init(init)
         self.sizes = sizes
         self.activation_names = activations

@@ -45,7 +45,8 @@ class OptimizerConfig:
 class Optimizer:
     def __init__(self, config: OptimizerConfig, n_params: int, dtype):
         self.config = config.validate()
-        self.update = np.zeros(n_params, dtype)   # Δ of the last step
+        self.update = np.zeros(n_params, dtype)   # Δ of the last accepted step
+        self._next = np.zeros(n_params, dtype)    # Δ being proposed (see commit)
         self._work = np.empty(n_params, dtype)
         self._decay = np.empty(n_params, dtype)
         self.step_count = 0
@@ -73,14 +74,14 @@ class Optimizer:
         if c.lr != self._lr_value:   # η as a 0-d array: a ufunc takes it faster than a float
             self._lr_value, self._lr = c.lr, np.full((), c.lr, self.update.dtype)
         if c.name == "sgd":
-            return np.multiply(g, self._lr, out=self.update)
+            return np.multiply(g, self._lr, out=self._next)
         if c.name == "momentum":
             if self.step_count == 1:
                 np.copyto(self.velocity, g)
             else:
                 np.multiply(self.velocity, c.momentum, out=self.velocity)
                 np.add(self.velocity, g, out=self.velocity)
-            return np.multiply(self.velocity, self._lr, out=self.update)
+            return np.multiply(self.velocity, self._lr, out=self._next)
         # Adam, as torch's single-tensor implementation writes it.
         t = self.step_count
         self.exp_avg += (g - self.exp_avg) * (1.0 - c.beta1)
@@ -90,8 +91,19 @@ class Optimizer:
         np.sqrt(self.exp_avg_sq, out=self._denom)
         self._denom /= math.sqrt(1.0 - c.beta2 ** t)
         self._denom += c.eps
-        np.divide(self.exp_avg, self._denom, out=self.update)
-        return np.multiply(self.update, step_size, out=self.update)
+        np.divide(self.exp_avg, self._denom, out=self._next)
+        return np.multiply(self._next, step_size, out=self._next)
+
+    def commit(self):
+        """The proposed Δ was applied: it becomes `update`, the last step's Δ.  (Two
+        buffers swapped, so a refused step never overwrites what the view shows.)"""
+        self.update, self._next = self._next, self.update
+
+    def discard(self):
+        """The proposed step was refused (divergence): `update` keeps the last accepted Δ.
+        Momentum / Adam moments already include the refused gradient; training stops
+        there, and step back or reset restores an exact earlier state."""
+        self.step_count -= 1
 
     # -- state, for step back and sessions ---------------------------------------------
     def state(self) -> dict:

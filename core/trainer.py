@@ -110,9 +110,12 @@ class Trainer:
         else:
             self.X_test = self.Y_test = None
         self.log_every = max(1, int(log_every))
+        # Two gradient buffers: a step computes into the spare one and swaps only when it
+        # is accepted, so after a divergence `grad` still shows the last finite step.
         self.grad = np.zeros_like(network.params)
         self._grad_views = _layer_views(self.grad, network.sizes)
-        self._candidate = np.empty_like(network.params)
+        self._spare_grad = np.zeros_like(network.params)
+        self._spare_views = _layer_views(self._spare_grad, network.sizes)
         self.optimizer = Optimizer(self.config.optimizer, network.n_params, network.dtype)
         seed_words = np.random.SeedSequence(int(self.config.seed)).generate_state(4)
         self.rng = np.random.RandomState(seed_words)
@@ -185,21 +188,24 @@ class Trainer:
 
     def _step(self, Xb, Yb) -> float | None:
         """One optimiser step on one batch.  Returns its loss, or None on divergence."""
-        net = self.net
+        net, grad = self.net, self._spare_grad
         E = net.forward_backward_into(Xb, Yb, self.loss_fn, self._workspace(Xb.shape[0]),
-                                      self._grad_views)
+                                      self._spare_views)
         if not math.isfinite(E):
             self._diverge(f"loss became {E}")
             return None
-        update = self.optimizer.compute_update(net.params, self.grad)
-        np.subtract(net.params, update, out=self._candidate)
-        # One dot product catches inf/NaN cheaply, but ‖w‖² also overflows for finite
-        # weights above ~1e154: only then look at the weights one by one.
-        if not math.isfinite(float(np.dot(self._candidate, self._candidate))) and \
-                not np.isfinite(self._candidate).all():
+        update = self.optimizer.compute_update(net.params, grad)
+        # One dot product shows the step is finite (and small enough that w − Δw cannot
+        # overflow); only when ‖Δw‖² overflows look at the new weights one by one.
+        if not math.isfinite(float(np.dot(update, update))) and \
+                not np.isfinite(net.params - update).all():
+            self.optimizer.discard()
             self._diverge("a weight became infinite")
             return None
-        net.params[...] = self._candidate   # (a third of np.copyto's call overhead)
+        np.subtract(net.params, update, out=net.params)
+        self.optimizer.commit()
+        self.grad, self._spare_grad = grad, self.grad
+        self._grad_views, self._spare_views = self._spare_views, self._grad_views
         self.steps += 1
         self.last_batch_loss = E
         return E

@@ -173,6 +173,13 @@ def test_divergence_stops_at_the_last_finite_state(lr, batch_size):
     assert twin.run_batches(trainer.steps) == trainer.steps and not twin.diverged
     np.testing.assert_array_equal(trainer.net.params, twin.net.params)
 
+    # What the view is handed shows that last step: its gradient and Δw, never NaN.
+    np.testing.assert_array_equal(trainer.grad, twin.grad)
+    np.testing.assert_array_equal(trainer.optimizer.update, twin.optimizer.update)
+    snap = trainer.snapshot(0)
+    for array in (snap.params, snap.grads, snap.update, *snap.sample_alphas, *snap.sample_betas):
+        assert np.all(np.isfinite(array))
+
     frozen = trainer.net.params.copy()
     assert trainer.run_epochs(10) == 0 and trainer.run_batches(5) == 0
     np.testing.assert_array_equal(trainer.net.params, frozen)

@@ -26,7 +26,8 @@ VANISHING_RATIO = 1e-3          # ‖∂E/∂W₁‖ / ‖∂E/∂W_L‖ below t
 VANISHING_FIXED_RATIO = 0.05    # above this: the first layer learns
 STUCK_WITHIN = 0.05             # the loss stays within 5 % of its start (or of guessing)
 DEAD_LAYER = 0.5                # some hidden layer at least half dead
-DEAD_FIXED = 0.2                # fewer than 20 % of all hidden neurons dead
+DEAD_FIXED = 0.1                # fewer than 10 % of all hidden neurons dead (the bar;
+                                # a unit or two can be dead from initialisation already)
 EXPLODING_GROWTH = 1e6          # total gradient norm growth within EXPLODING_STEPS
 EXPLODING_STEPS = 10
 RISING_STEPS = 0.2              # the loss rises on at least 20 % of epochs

@@ -43,7 +43,7 @@ def remedy_numbers(name, v, trainer):
     if name == "vanishing-gradients":
         assert v["grad_ratio"] > 0.05
     elif name == "dead-relus":
-        assert v["dead_fraction"] < 0.2 and max(v["dead_fraction_per_layer"]) < 0.5
+        assert v["dead_fraction"] < 0.1 and max(v["dead_fraction_per_layer"]) < 0.5
     elif name == "exploding-gradients":
         assert v["grad_norm_growth"] < 1e6
         assert np.isfinite(trainer.history.loss.arrays()[1]).all()

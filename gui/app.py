@@ -1,0 +1,110 @@
+"""The GUI's entry point: run_app(args) for main.py, and the QApplication subclass that
+gives the GUI thread priority over the training thread."""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402  (PySide6 before pyqtgraph)
+
+from core.errors import BackpropLabError  # noqa: E402
+
+from .worker import GuiPriority  # noqa: E402
+
+# After every Qt call the GUI thread must win the GIL back; against a running thread
+# that takes up to one switch interval (CPython's default 5 ms).  1 ms keeps the GUI's
+# first touch of the interpreter short; GuiPriority then parks the worker.
+SWITCH_INTERVAL = 0.001
+DEFAULT_SCENARIO = "lecture-house-prices"
+SCREENSHOT_SIZE = (1440, 900)
+
+
+class Application(QApplication):
+    """Brackets every event the GUI thread handles with GuiPriority, so the training
+    worker parks while the GUI paints, lays out or answers the mouse (gui/worker.py)."""
+
+    def __init__(self, argv):
+        super().__init__(argv)
+        self.setApplicationName("Backprop Lab")
+        self.setOrganizationName("Backprop Lab")
+        self.priority = GuiPriority()
+        self._gui_thread = threading.get_ident()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+    def notify(self, receiver, event):
+        if threading.get_ident() != self._gui_thread:
+            return super().notify(receiver, event)
+        self.priority.gui_enter()
+        try:
+            return super().notify(receiver, event)
+        finally:
+            self.priority.gui_exit()
+
+
+def application() -> QApplication:
+    return QApplication.instance() or Application(sys.argv[:1])
+
+
+def last_scenario() -> str:
+    from core.scenarios import scenario_names
+
+    from .settings import open_settings, read
+    name = read(open_settings(), "scenario", DEFAULT_SCENARIO, str)
+    return name if name in scenario_names() else DEFAULT_SCENARIO
+
+
+def run_app(args) -> int:
+    app = application()
+    from .main_window import MainWindow
+    if args.screenshot:
+        check_writable(args.screenshot)
+    window = MainWindow(scenario=args.scenario or last_scenario(), seed=args.seed)
+    if args.lr is not None:
+        window.set_learning_rate(args.lr)
+    if args.screenshot:
+        try:
+            return take_screenshot(app, window, args.screenshot, args.epochs or 0)
+        finally:
+            window.close()
+    window.show()
+    if args.epochs:
+        window.run_epochs(args.epochs)
+    return app.exec()
+
+
+def check_writable(path: str):
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise BackpropLabError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise BackpropLabError(f"cannot write {path}: folder {folder} is not writable")
+
+
+def take_screenshot(app, window, path: str, epochs: int) -> int:
+    """Train `epochs` epochs, draw everything, and save a picture of the whole window."""
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    if epochs:
+        window.run_epochs(epochs, wait=True)
+    window.wait_until_drawn()
+    image = window.grab().toImage()
+    if not image.save(path, "PNG"):
+        raise BackpropLabError(f"cannot write {path}: saving the PNG failed")
+    return 0
+
+
+def process_events_until(condition, timeout: float) -> bool:
+    """Let the GUI run until condition() holds (or timeout seconds passed)."""
+    app = QApplication.instance()
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        app.processEvents()
+        time.sleep(0.002)
+    return True

@@ -1,0 +1,552 @@
+"""The plots beside the network: loss per epoch, per-layer gradient norm, dead and
+saturated fractions, update/weight ratio, and the output panel (predicted against actual
+in original units, or the decision boundary of a 2-D classifier).
+
+They draw what the window hands them (a HistoryMirror and the newest Outputs) and hold no
+maths.  Long histories are decimated before drawing, and the panel repaints one plot per
+call (PlotPanel.refresh_next), so no frame ever pays for all five plots at once.
+
+Axes are the expensive part of a pyqtgraph repaint (text), so each axis is cached as a
+pixmap and the plots choose their own ranges in round steps (1, 2, 3, 5 × 10^k, whole
+decades on log axes): a growing curve then rarely changes an axis.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
+
+from core.numbering import neuron_name
+
+
+MAX_POINTS = 1500               # points per drawn curve, whatever the history's length
+# Okabe & Ito's colour-blind safe palette (black last).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+TRAIN_COLOUR, TEST_COLOUR, GHOST_COLOUR = "#0072B2", "#E69F00", "#9A9A9A"
+CLASS_COLOURS = ((232, 113, 10), (24, 104, 178), (0, 158, 115), (204, 121, 167),
+                 (86, 180, 233), (213, 94, 0), (240, 228, 66), (0, 0, 0))
+BASE_POINT_SIZE = 9.0
+
+
+def configure_pyqtgraph():
+    pg.setConfigOptions(background="w", foreground="k", antialias=True)
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
+    """At most ~max_points of (x, y) for drawing: each bin keeps its smallest and largest
+    y (in their order), so spikes in a long loss curve survive."""
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    per_bin = -(-n // (max_points // 2))
+    m = n - n % per_bin
+    blocks = y[:m].reshape(-1, per_bin)
+    pick = np.nan_to_num(blocks, nan=0.0, posinf=0.0, neginf=0.0)
+    base = np.arange(0, m, per_bin)
+    lo = base + np.argmin(pick, axis=1)
+    hi = base + np.argmax(pick, axis=1)
+    idx = np.sort(np.concatenate([lo, hi, np.arange(m, n)]))
+    return x[idx], y[idx]
+
+
+def round_up(x: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is ≥ x: an axis end
+    that wastes at most a sixth of the plot."""
+    if not (x > 0 and math.isfinite(x)):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(x))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= x * (1 - 1e-12):
+            return step * power
+    return 10 * power
+
+
+def round_range(values: np.ndarray, log: bool):
+    """(lo, hi) in view coordinates: whole decades (log10) on a log axis; on a linear axis
+    from 0 (or a round negative) up to a round number."""
+    values = values[np.isfinite(values)]
+    if log:
+        values = values[values > 0]
+        if not values.size:
+            return (-3.0, 1.0)
+        lo, hi = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
+        return (float(lo), float(max(hi, lo + 1)))
+    if not values.size:
+        return (0.0, 1.0)
+    lo, hi = float(values.min()), float(values.max())
+    return (0.0 if lo >= 0 else -round_up(-lo), round_up(hi) if hi > 0 else 0.0 if lo < 0 else 1.0)
+
+
+def round_limits(values: np.ndarray):
+    """(lo, hi) around `values` in steps of a round tenth of their span, so that points
+    moving a little do not move the axes."""
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return (0.0, 1.0)
+    lo, hi = float(values.min()), float(values.max())
+    step = round_up((hi - lo) / 10 if hi > lo else abs(hi) / 10 or 1.0)
+    return (math.floor(lo / step - 0.5) * step, math.ceil(hi / step + 0.5) * step)
+
+
+def positive_or_nan(y: np.ndarray) -> np.ndarray:
+    """Values a log axis can show; the rest become gaps."""
+    return np.where(y > 0, y, np.nan)
+
+
+def layer_names(sizes) -> list[str]:
+    """'x→H', 'H→O' for the lecture's net; 'x→H1', 'H1→H2', 'H2→O' for deeper ones."""
+    levels = [level_name(sizes, level) for level in range(len(sizes))]
+    return [f"{a}→{b}" for a, b in zip(levels[:-1], levels[1:])]
+
+
+def level_name(sizes, level: int) -> str:
+    name = neuron_name(sizes, level, 0)
+    return name.rsplit("_", 1)[0] if "_" in name else name.rstrip("0123456789")
+
+
+def _pen(colour, width=2.0, style=Qt.SolidLine):
+    pen = pg.mkPen(colour, width=width)
+    pen.setStyle(style)
+    pen.setCosmetic(True)
+    return pen
+
+
+class _Plot(pg.PlotWidget):
+    """A PlotWidget that follows the window's font scale."""
+
+    def __init__(self, title: str, x_label: str, y_label: str, parent=None):
+        super().__init__(parent)
+        self._title, self._labels = title, (x_label, y_label)
+        self.setMinimumSize(160, 120)
+        item = self.getPlotItem()
+        item.setMenuEnabled(True)
+        item.disableAutoRange()
+        for side in ("bottom", "left"):
+            axis = item.getAxis(side)
+            axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            axis.enableAutoSIPrefix(False)      # "(x0.001)" on a log axis confuses
+        item.getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        self.follow = True          # choose the ranges, until the user pans or zooms
+        self._ranges = None
+        self.legend = None
+        self._scale = 1.0
+        self._apply_fonts()
+
+    def _user_moved(self, *_):
+        self.follow = False
+
+    def set_ranges(self, x_range, y_range):
+        """Show these ranges (view coordinates) unless the user has taken over; the
+        plot's "A" button hands the ranges back."""
+        view = self.getPlotItem().getViewBox()
+        if any(view.autoRangeEnabled()):
+            view.disableAutoRange()
+            self.follow, self._ranges = True, None
+        if self.follow and (x_range, y_range) != self._ranges:
+            self._ranges = (x_range, y_range)
+            view.setRange(xRange=x_range, yRange=y_range, padding=0)
+
+    def epoch_range(self, epochs: np.ndarray):
+        return (0.0, round_up(max(float(epochs[-1]) if len(epochs) else 0.0, 10.0)))
+
+    def add_legend(self, columns: int = 1):
+        self.legend = self.getPlotItem().addLegend(offset=(-4, 4), labelTextSize=self._pt(8),
+                                                   colCount=columns)
+        return self.legend
+
+    def show_in_legend(self, curve, name: str, shown: bool):
+        """Legend entries only for curves that are drawn."""
+        listed = any(sample.item is curve for sample, _ in self.legend.items)
+        if shown and not listed:
+            self.legend.addItem(curve, name)
+        elif listed and not shown:
+            self.legend.removeItem(curve)
+
+    def _pt(self, size) -> str:
+        return f"{size * self._scale:.0f}pt"
+
+    def set_font_scale(self, scale: float):
+        self._scale = scale
+        self._apply_fonts()
+
+    def _apply_fonts(self):
+        scale = self._scale
+        item = self.getPlotItem()
+        item.setTitle(self._title, size=self._pt(10))
+        font = QFont()
+        font.setPointSizeF(8 * scale)
+        for side, text in zip(("bottom", "left"), self._labels):
+            axis = item.getAxis(side)
+            axis.setTickFont(font)
+            item.setLabel(side, text, **{"font-size": self._pt(9)})
+        if self.legend is not None:
+            self.legend.setLabelTextSize(self._pt(8))
+            for _, label in self.legend.items:
+                label.setText(label.text, size=self._pt(8))     # re-render at the new size
+
+
+class LossPlot(QWidget):
+    """Train and test loss per epoch, a log-scale toggle and an optional ghost curve (a
+    previous run, e.g. before a scenario's remedy)."""
+
+    log_scale_changed = Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = _Plot("Loss E per epoch", "epoch", "E")
+        self.plot.add_legend()
+        item = self.plot.getPlotItem()
+        self.ghost = item.plot([], [], pen=_pen(GHOST_COLOUR, 2, Qt.DashLine))
+        self.train = item.plot([], [], pen=_pen(TRAIN_COLOUR, 2))
+        self.test = item.plot([], [], pen=_pen(TEST_COLOUR, 2))
+        self.plot.show_in_legend(self.train, "train", True)
+        self.ghost.setVisible(False)
+        self.test.setVisible(False)
+        self.log_box = QCheckBox("log scale")
+        self.log_box.setFocusPolicy(Qt.NoFocus)
+        self.log_box.toggled.connect(self.set_log_scale)
+        header = QHBoxLayout()
+        header.setContentsMargins(4, 0, 4, 0)
+        header.addStretch(1)
+        header.addWidget(self.log_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.plot, 1)
+        self._log = False
+        self._ghost_data = None
+        self._data = (np.empty(0), np.empty(0), np.empty(0), np.empty(0))
+
+    def set_log_scale(self, on: bool):
+        on = bool(on)
+        if self.log_box.isChecked() != on:
+            self.log_box.setChecked(on)     # calls back here
+            return
+        if on == self._log:
+            return
+        self._log = on
+        self.plot.getPlotItem().setLogMode(x=False, y=on)
+        self._draw()
+        self.log_scale_changed.emit(on)
+
+    def is_log_scale(self) -> bool:
+        return self._log
+
+    def set_ghost(self, epochs, values):
+        """Show (epochs, values) as a dashed grey curve behind the loss; None clears it."""
+        if epochs is None or values is None or len(epochs) == 0:
+            self._ghost_data = None
+        else:
+            self._ghost_data = decimate(np.asarray(epochs, float), np.asarray(values, float))
+        self._draw()
+
+    def refresh(self, mirror, outputs=None):
+        log_epochs = mirror.log_epochs.view()
+        test = mirror.logs["test_loss"].view()
+        self._data = (mirror.loss_epochs.view(), mirror.loss.view(), log_epochs, test)
+        self._draw()
+
+    def _draw(self):
+        shape = positive_or_nan if self._log else (lambda y: y)
+        epochs, loss, test_epochs, test = self._data
+        x, y = decimate(epochs.astype(float), loss)
+        self.train.setData(x, shape(y), connect="finite")
+        has_test = bool(len(test)) and bool(np.isfinite(test).any())
+        self.test.setVisible(has_test)
+        self.plot.show_in_legend(self.test, "test", has_test)
+        if has_test:
+            x, y = decimate(test_epochs.astype(float), test)
+            self.test.setData(x, shape(y), connect="finite")
+        self.ghost.setVisible(self._ghost_data is not None)
+        self.plot.show_in_legend(self.ghost, "previous run", self._ghost_data is not None)
+        shown_x, shown_y = [epochs], [loss]
+        if self._ghost_data is not None:
+            self.ghost.setData(self._ghost_data[0], shape(self._ghost_data[1]), connect="finite")
+            shown_x.append(self._ghost_data[0])
+            shown_y.append(self._ghost_data[1])
+        if has_test:
+            shown_y.append(test)
+        last = max((float(x[-1]) for x in shown_x if len(x)), default=0.0)
+        self.plot.set_ranges(self.plot.epoch_range(np.array([last])),
+                             round_range(np.concatenate(shown_y), self._log))
+
+    def set_font_scale(self, scale: float):
+        self.plot.set_font_scale(scale)
+        font = self.log_box.font()
+        font.setPointSizeF(9 * scale)
+        self.log_box.setFont(font)
+
+
+class LayerPlot(_Plot):
+    """One curve per weight layer of a logged per-layer quantity (gradient norm,
+    update/weight ratio), on a log axis, with an optional horizontal guide."""
+
+    def __init__(self, title: str, y_label: str, field: str, guide: float | None = None,
+                 guide_label: str = "", parent=None):
+        super().__init__(title, "epoch", y_label, parent)
+        self.field = field
+        self.getPlotItem().setLogMode(x=False, y=True)
+        self.add_legend(columns=3)
+        self.curves = []
+        self.guide = None
+        self.guide_value = guide
+        if guide is not None:
+            # In log mode the view's coordinates are log10 of the data.
+            self.guide = pg.InfiniteLine(pos=np.log10(guide), angle=0, movable=False,
+                                         pen=_pen("#555555", 1.5, Qt.DashLine),
+                                         label=guide_label, labelOpts={"position": 0.03, "color": "#555555",
+                                                                     "anchors": [(0, 1), (0, 1)]})
+            self.getPlotItem().addItem(self.guide, ignoreBounds=True)
+
+    def set_layers(self, names):
+        item = self.getPlotItem()
+        for curve in self.curves:
+            item.removeItem(curve)
+            self.legend.removeItem(curve)
+        self.curves = [item.plot([], [], pen=_pen(PALETTE[i % len(PALETTE)], 2), name=name)
+                       for i, name in enumerate(names)]
+
+    def refresh(self, mirror, outputs=None):
+        epochs = mirror.log_epochs.view().astype(float)
+        values = mirror.logs[self.field].view()
+        for i, curve in enumerate(self.curves):
+            x, y = decimate(epochs, values[:, i] if len(values) else np.empty(0))
+            curve.setData(x, positive_or_nan(y), connect="finite")
+        shown = values.ravel()
+        if self.guide_value is not None:        # keep the guide inside, with room for its label
+            shown = np.concatenate([shown, [self.guide_value / 3, self.guide_value * 30]])
+        self.set_ranges(self.epoch_range(epochs), round_range(shown, log=True))
+
+
+class HealthPlot(_Plot):
+    """Dead fraction (ReLU layers, solid) and saturated fraction (sigmoid / tanh layers,
+    dashed) per layer: the failure scenarios read their diagnosis off this plot."""
+
+    def __init__(self, parent=None):
+        super().__init__("Dead (—) and saturated (- -) units", "epoch", "fraction", parent)
+        self.add_legend(columns=2)
+        self.curves = []
+        self.note = pg.TextItem("", color="#555555", anchor=(0.5, 0.5))
+        self.getPlotItem().addItem(self.note, ignoreBounds=True)
+
+    def set_layers(self, sizes, activation_names):
+        item = self.getPlotItem()
+        for _, _, curve in self.curves:
+            item.removeItem(curve)
+            self.legend.removeItem(curve)
+        self.curves = []
+        for l, act in enumerate(activation_names):
+            colour = PALETTE[l % len(PALETTE)]
+            name = f"{level_name(sizes, l + 1)} ({act})"
+            if act in ("relu", "leaky_relu"):
+                self.curves.append(("dead_fraction", l, item.plot(
+                    [], [], pen=_pen(colour, 2), name=f"dead {name}")))
+            if act in ("sigmoid", "tanh"):
+                self.curves.append(("saturated_fraction", l, item.plot(
+                    [], [], pen=_pen(colour, 2, Qt.DashLine), name=f"saturated {name}")))
+        self.note.setText("" if self.curves else "no ReLU, sigmoid or tanh layers")
+
+    def refresh(self, mirror, outputs=None):
+        epochs = mirror.log_epochs.view().astype(float)
+        for field, layer, curve in self.curves:
+            values = mirror.logs[field].view()
+            x, y = decimate(epochs, values[:, layer] if len(values) else np.empty(0))
+            curve.setData(x, y)
+        x_range = self.epoch_range(epochs)
+        self.note.setPos(x_range[1] / 2, 0.5)
+        self.set_ranges(x_range, (0.0, 1.02))
+
+
+class OutputPanel(_Plot):
+    """Regression: predicted against actual in original units with the diagonal (the
+    lecture's figure).  2-D classification: the network's output over the input plane
+    as a heat map, with the data points.  Otherwise: the accuracy."""
+
+    def __init__(self, parent=None):
+        super().__init__("Predicted vs actual", "actual", "predicted", parent)
+        item = self.getPlotItem()
+        self.diagonal = item.plot([], [], pen=_pen("#666666", 1.5, Qt.DotLine))
+        self.heat = pg.ImageItem()
+        item.addItem(self.heat)
+        self.train_points = pg.ScatterPlotItem(size=BASE_POINT_SIZE, pen=pg.mkPen("k", width=0.8),
+                                               brush=pg.mkBrush(TRAIN_COLOUR))
+        self.test_points = pg.ScatterPlotItem(size=BASE_POINT_SIZE, pen=pg.mkPen(TEST_COLOUR, width=2),
+                                              brush=pg.mkBrush(255, 255, 255, 0), symbol="o")
+        item.addItem(self.train_points)
+        item.addItem(self.test_points)
+        self.note = pg.TextItem("", color="#333333", anchor=(0, 0))
+        item.addItem(self.note, ignoreBounds=True)
+        self.mode = None
+
+    def set_dataset(self, dataset, grid_axes=None):
+        """What stays fixed for this data set: the actual values and the axes."""
+        self.dataset = dataset
+        self.heat.clear()
+        self.heat.setVisible(False)
+        self.diagonal.setData([], [])
+        self.train_points.clear()
+        self.test_points.clear()
+        self.note.setText("")
+        item = self.getPlotItem()
+        if dataset.task == "regression":
+            self.mode = "regression"
+            name = dataset.target_names[0].replace("_", " ")
+            self.scale, unit = 1.0, dataset.units.get(dataset.target_names[0], "")
+            if unit == "$":
+                self.scale, unit = 1e-3, "k$"      # the lecture's figure is in k
+            suffix = f" ({unit})" if unit else ""
+            self._title = "Predicted vs actual"
+            self._labels = (f"actual {name}{suffix}", f"predicted {name}{suffix}")
+            self.actual = dataset.y_to_original(dataset.Y)[:, 0] * self.scale
+            self.actual_test = (None if dataset.Y_test is None or not len(dataset.Y_test) else
+                                dataset.y_to_original(dataset.Y_test)[:, 0] * self.scale)
+        elif grid_axes is not None:
+            self.mode = "boundary"
+            self._title = "Decision boundary"
+            self._labels = tuple(dataset.feature_names[:2])
+            gx, gy = grid_axes
+            self.heat.setRect(QRectF(gx[0], gy[0], gx[-1] - gx[0], gy[-1] - gy[0]))
+            self.heat.setVisible(True)
+            labels = dataset.Y[:, 0].astype(int)
+            self.train_points.setData(dataset.X[:, 0], dataset.X[:, 1],
+                                      brush=[pg.mkBrush(*CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in labels])
+            if dataset.X_test is not None and len(dataset.X_test):
+                test_labels = dataset.Y_test[:, 0].astype(int)
+                self.test_points.setData(dataset.X_test[:, 0], dataset.X_test[:, 1], pen=[
+                    pg.mkPen(CLASS_COLOURS[c % len(CLASS_COLOURS)], width=2) for c in test_labels])
+            self.set_ranges((gx[0], gx[-1]), (gy[0], gy[-1]))
+        else:
+            self.mode = "accuracy"
+            self._title = "Accuracy"
+            self._labels = ("", "")
+            self.note.setPos(0.05, 0.95)
+            self.set_ranges((0.0, 1.0), (0.0, 1.0))
+        self._apply_fonts()
+
+    def refresh(self, mirror, outputs):
+        if outputs is None or self.mode is None:
+            return
+        if self.mode == "regression":
+            self._show_regression(outputs)
+        elif self.mode == "boundary":
+            self.heat.setImage(boundary_image(outputs.grid), autoLevels=False)
+        else:
+            self.note.setText(accuracy_text(self.dataset, outputs))
+
+    def _show_regression(self, outputs):
+        predicted = outputs.predicted[:, 0] * self.scale
+        actual = self.actual[:len(predicted)]
+        self.train_points.setData(actual, predicted)
+        values = [actual, predicted]
+        if outputs.predicted_test is not None and self.actual_test is not None:
+            test = outputs.predicted_test[:, 0] * self.scale
+            self.test_points.setData(self.actual_test[:len(test)], test)
+            values += [self.actual_test, test]
+        lims = round_limits(np.concatenate(values))
+        self.diagonal.setData(lims, lims)
+        self.set_ranges(lims, lims)
+
+    def set_font_scale(self, scale: float):
+        super().set_font_scale(scale)
+        size = BASE_POINT_SIZE * scale
+        self.train_points.setSize(size)
+        self.test_points.setSize(size)
+
+
+def boundary_image(grid: np.ndarray) -> np.ndarray:
+    """RGBA heat map (x-major, as ImageItem wants it) of the network's output over the
+    plane: two classes fade orange → white → blue with P(class 1); more classes show the
+    winning class's colour, paler where the network is unsure."""
+    if grid.shape[-1] == 1:
+        p1 = np.clip(grid[..., 0], 0, 1)
+    elif grid.shape[-1] == 2:
+        p1 = np.clip(grid[..., 1], 0, 1)
+    else:
+        p1 = None
+    if p1 is not None:
+        c0, c1 = np.array(CLASS_COLOURS[0], float), np.array(CLASS_COLOURS[1], float)
+        t = np.abs(2 * p1 - 1)[..., None]
+        colour = np.where((p1 >= 0.5)[..., None], c1, c0)
+    else:
+        k = grid.shape[-1]
+        winner = np.argmax(grid, axis=-1)
+        palette = np.array([CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)], float)
+        colour = palette[winner]
+        t = ((np.max(grid, axis=-1) - 1 / k) * k / (k - 1))[..., None]
+    white = np.full(3, 255.0)
+    rgb = white + (colour - white) * (0.15 + 0.55 * np.clip(t, 0, 1))
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), 255.0)], axis=-1)
+    return np.ascontiguousarray(rgba.astype(np.ubyte).transpose(1, 0, 2))
+
+
+def accuracy_text(dataset, outputs) -> str:
+    def accuracy(predicted, labels):
+        if predicted.shape[1] == 1:
+            guess = (predicted[:, 0] >= 0.5).astype(int)
+        else:
+            guess = np.argmax(predicted, axis=1)
+        return float(np.mean(guess == labels[:len(guess)].astype(int)))
+    text = f"train accuracy {100 * accuracy(outputs.predicted, dataset.Y[:, 0]):.1f}%"
+    if outputs.predicted_test is not None:
+        text += f"\ntest accuracy {100 * accuracy(outputs.predicted_test, dataset.Y_test[:, 0]):.1f}%"
+    return text
+
+
+class PlotPanel(QWidget):
+    """The four diagnostic plots in a row; the loss plot and the output panel live
+    elsewhere in the window but refresh through here, one plot per call."""
+
+    def __init__(self, loss_plot: LossPlot, output_panel: OutputPanel, parent=None):
+        super().__init__(parent)
+        self.loss = loss_plot
+        self.output = output_panel
+        self.grad = LayerPlot("Gradient norm ‖∂E/∂W‖ per layer", "‖∂E/∂W‖", "grad_norm")
+        self.health = HealthPlot()
+        self.ratio = LayerPlot("Update / weight ratio ‖Δw‖/‖w‖", "‖Δw‖/‖w‖", "update_ratio",
+                               guide=1e-3, guide_label="1e-3")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for plot in (self.grad, self.health, self.ratio):
+            layout.addWidget(plot, 1)
+        self.plots = [self.loss, self.output, self.grad, self.health, self.ratio]
+        self._dirty = set()
+        self._next = 0
+
+    def set_network(self, sizes, activation_names):
+        names = layer_names(sizes)
+        self.grad.set_layers(names)
+        self.ratio.set_layers(names)
+        self.health.set_layers(sizes, activation_names)
+
+    def mark_dirty(self, outputs_changed: bool):
+        self._dirty.update(p for p in self.plots if p is not self.output)
+        if outputs_changed:
+            self._dirty.add(self.output)
+
+    def has_dirty(self) -> bool:
+        return any(p.isVisible() for p in self._dirty)
+
+    def refresh_next(self, mirror, outputs) -> bool:
+        """Redraw the next visible plot with new data; returns whether any is left."""
+        for _ in range(len(self.plots)):
+            plot = self.plots[self._next]
+            self._next = (self._next + 1) % len(self.plots)
+            if plot in self._dirty and plot.isVisible():
+                self._dirty.discard(plot)
+                plot.refresh(mirror, outputs)
+                break
+        return self.has_dirty()
+
+    def refresh_all(self, mirror, outputs):
+        for plot in self.plots:
+            plot.refresh(mirror, outputs)
+        self._dirty.clear()
+
+    def set_font_scale(self, scale: float):
+        for plot in self.plots:
+            plot.set_font_scale(scale)

@@ -1,0 +1,33 @@
+"""What the window remembers between runs (geometry, last scenario, view options).
+
+BACKPROP_LAB_SETTINGS names an ini file to use instead of the user's settings: the tests
+point it at a temporary file so they never read or write the real ones.
+"""
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSettings
+
+SETTINGS_ENV = "BACKPROP_LAB_SETTINGS"
+
+
+def open_settings() -> QSettings:
+    path = os.environ.get(SETTINGS_ENV)
+    if path:
+        return QSettings(path, QSettings.IniFormat)
+    return QSettings(QSettings.IniFormat, QSettings.UserScope, "Backprop Lab", "Backprop Lab")
+
+
+def read(settings: QSettings, key: str, default, kind=None):
+    """settings.value with a type, falling back to `default` on anything unreadable."""
+    kind = kind or type(default)
+    value = settings.value(key, None)
+    if value is None:
+        return default
+    try:
+        if kind is bool:
+            return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+        return kind(value)
+    except (TypeError, ValueError):
+        return default

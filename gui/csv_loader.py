@@ -31,14 +31,15 @@ class _Job(QObject):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, work, stop: threading.Event):
+    def __init__(self, work):
         super().__init__()
-        self._work, self._stop = work, stop
+        self._work = work
+        self.stop = threading.Event()   # set from the GUI thread; polled by core
 
     @Slot()
     def run(self):
         try:
-            result = self._work(self._report, self._stop.is_set)
+            result = self._work(self._report, self.stop.is_set)
         except ImportCancelled:
             self.cancelled.emit()
         except BackpropLabError as e:
@@ -46,7 +47,7 @@ class _Job(QObject):
         except Exception as e:      # a bug must still end the thread and reach the window
             self.failed.emit(f"unexpected error while loading: {type(e).__name__}: {e}")
         else:
-            if self._stop.is_set():     # cancelled after the last check: drop the result
+            if self.stop.is_set():      # cancelled after the last check: drop the result
                 self.cancelled.emit()
             else:
                 self.succeeded.emit(result)
@@ -58,11 +59,12 @@ class _Job(QObject):
 
 
 class CSVLoader(QObject):
-    """One job at a time on its own QThread.  read(path) ends in `loaded(CSVTable)`;
+    """One job at a time, each on its own QThread.  read(path) ends in `loaded(CSVTable)`;
     build(...) in `built((scenario, notes))`; either may end in `failed(message)` or
-    `cancelled()`.  `finished()` follows every outcome once the thread has stopped.
-    Call shutdown() before the owner goes (closeEvent): a running QThread that is
-    destroyed aborts the process."""
+    `cancelled()` instead.  A new job cancels the one before, whose signals are then
+    dropped.  `finished()` follows once the current job's thread has ended.  Call
+    shutdown() before the owner goes (closeEvent): a running QThread that is destroyed
+    aborts the process."""
     progressed = Signal(int)        # 0 .. PROGRESS_STEPS
     loaded = Signal(object)
     built = Signal(object)
@@ -73,7 +75,11 @@ class CSVLoader(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._thread: QThread | None = None
-        self._stop = threading.Event()
+        self._job: _Job | None = None
+        self._result_signal = None
+        # Every job stays referenced here until its thread has ended: it is Python's to
+        # delete, never also Qt's (deleteLater as well would free it twice).
+        self._jobs: dict = {}
 
     def is_running(self) -> bool:
         return self._thread is not None
@@ -91,52 +97,83 @@ class CSVLoader(QObject):
         self._start(work, self.built)
 
     def cancel(self):
-        self._stop.set()
+        if self._job is not None:
+            self._job.stop.set()
 
     def shutdown(self, timeout_ms: int = 10_000):
-        """Cancel and wait for the thread to end."""
+        """Cancel the current job and wait for its thread to end; it ends in `cancelled`.
+        (QThread.wait lets the thread run its Python, but no queued signal reaches this
+        thread meanwhile: hence quit() called directly.)"""
         if self._thread is not None:
-            self._stop.set()
+            self.cancel()
             self._thread.quit()
             self._thread.wait(timeout_ms)
+            self._thread = self._job = None
+            self.cancelled.emit()
 
     def _start(self, work, result_signal):
         self.shutdown()             # a new file replaces one still loading
-        self._stop = threading.Event()
         thread = QThread(self)
-        job = _Job(work, self._stop)
+        job = _Job(work)
         job.moveToThread(thread)
         thread.started.connect(job.run)
-        job.progressed.connect(self.progressed)
-        job.succeeded.connect(result_signal)
-        job.failed.connect(self.failed)
-        job.cancelled.connect(self.cancelled)
+        job.progressed.connect(self._job_progressed)
+        job.succeeded.connect(self._job_succeeded)
+        job.failed.connect(self._job_failed)
+        job.cancelled.connect(self._job_cancelled)
         job.finished.connect(thread.quit)
         thread.finished.connect(self._thread_finished)
-        thread.finished.connect(job.deleteLater)
-        thread.finished.connect(thread.deleteLater)
-        self._thread, self._job = thread, job
+        self._jobs[thread] = job
+        self._thread, self._job, self._result_signal = thread, job, result_signal
         thread.start()
+
+    # The job's signals arrive queued, in this (the GUI) thread; a replaced job's are dropped.
+    @Slot(int)
+    def _job_progressed(self, value: int):
+        if self.sender() is self._job:
+            self.progressed.emit(value)
+
+    @Slot(object)
+    def _job_succeeded(self, result):
+        if self.sender() is self._job:
+            self._result_signal.emit(result)
+
+    @Slot(str)
+    def _job_failed(self, message: str):
+        if self.sender() is self._job:
+            self.failed.emit(message)
+
+    @Slot()
+    def _job_cancelled(self):
+        if self.sender() is self._job:
+            self.cancelled.emit()
 
     @Slot()
     def _thread_finished(self):
-        self._thread = self._job = None
-        self.finished.emit()
+        thread = self.sender()
+        thread.wait()               # `finished` comes just before the thread really ends
+        del self._jobs[thread]
+        thread.deleteLater()
+        if thread is self._thread:
+            self._thread = self._job = None
+            self.finished.emit()
 
 
 def progress_dialog(loader: CSVLoader, text: str, parent: QWidget | None,
                     busy: bool = False) -> QProgressDialog:
-    """A window-modal progress bar with Cancel, shown only if loading takes a moment; it
-    closes itself when the loader finishes, whatever the outcome.  busy: a job that
-    reports no progress (the bar just moves)."""
+    """A window-modal progress bar with Cancel for the loader's current job, shown only if
+    it takes a moment; it closes itself when the job ends, whatever the outcome.
+    busy: a job that reports no progress (the bar just moves)."""
     dialog = QProgressDialog(text, "Cancel", 0, 0 if busy else PROGRESS_STEPS, parent)
     dialog.setWindowTitle("Loading")
     dialog.setWindowModality(Qt.WindowModal)
     dialog.setMinimumDuration(400)
     dialog.setAutoReset(False)
+    dialog.setAutoClose(False)
     loader.progressed.connect(dialog.setValue)
     dialog.canceled.connect(loader.cancel)
-    loader.finished.connect(dialog.deleteLater)
+    for ending in (loader.loaded, loader.built, loader.failed, loader.cancelled):
+        ending.connect(dialog.deleteLater)
     dialog.setValue(0)
     return dialog
 
@@ -166,8 +203,8 @@ class CSVImportFlow(QObject):
         self.loader.failed.connect(self.failed)
 
     def open(self, path):
-        progress_dialog(self.loader, f"Loading {Path(path).name}…", self._parent)
         self.loader.read(path)
+        progress_dialog(self.loader, f"Loading {Path(path).name}…", self._parent)
 
     def shutdown(self):
         self.loader.shutdown()
@@ -182,5 +219,5 @@ class CSVImportFlow(QObject):
         dialog.open()
 
     def _build(self, table, options):
-        progress_dialog(self.loader, f"Preparing {table.name}…", self._parent, busy=True)
         self.loader.build(table, options, **self._setup())
+        progress_dialog(self.loader, f"Preparing {table.name}…", self._parent, busy=True)

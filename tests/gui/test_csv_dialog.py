@@ -143,3 +143,18 @@ def test_import_flow_from_file_to_a_trainable_scenario(qtbot, tmp_path):
     assert np.isfinite(trainer.history.loss.last())
     qtbot.waitUntil(lambda: not flow.loader.is_running())
     flow.shutdown()
+
+
+def test_a_new_file_replaces_one_still_loading(qtbot, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(200_000)))
+    loader = CSVLoader()
+    loaded, cancelled = [], []
+    loader.loaded.connect(loaded.append)
+    loader.cancelled.connect(lambda: cancelled.append(True))
+    loader.read(big)
+    with qtbot.waitSignal(loader.loaded, timeout=10_000):
+        loader.read(penguins(tmp_path))
+    qtbot.waitUntil(lambda: not loader.is_running())
+    qtbot.wait(50)                  # any late signal of the first file would arrive now
+    assert [t.name for t in loaded] == ["penguins.csv"] and cancelled == [True]

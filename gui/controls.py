@@ -24,7 +24,7 @@ from .worker import BATCH, EPOCH, SAMPLE
 
 HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
 INITS = ("normal", "normal:0.1", "normal:0.01", "uniform", "xavier", "he", "pytorch")
-MAX_HIDDEN_LAYERS = 6
+MAX_HIDDEN_LAYERS = 12
 MAX_NEURONS = 1024
 LR_DECADES = (-6, 1)            # the learning-rate slider spans 1e-6 .. 10
 LR_STEPS_PER_DECADE = 10

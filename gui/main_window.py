@@ -9,6 +9,7 @@ frame only), and the plots repaint one per tick.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QHBoxLayout
                                QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter,
                                QTextBrowser, QToolBar, QVBoxLayout, QWidget)
 
+from core.errors import BackpropLabError
 from core.network import Network
 from core.optimizers import OptimizerConfig
 from core.scenarios import load_scenario, scenario_names
@@ -256,9 +258,9 @@ class MainWindow(QMainWindow):
         self.settings.setValue("scenario", scenario.name)
 
     def _start(self, network: Network, config: TrainConfig):
-        self._stop_training()
         d = self.dataset
         trainer = Trainer(network, d.X, d.Y, config, d.X_test, d.Y_test, log_every=1)
+        self._stop_training()               # only once the new trainer is sure to exist
         self._run_id += 1
         self._frame = self._pending = self._outputs = None
         self._mirror = HistoryMirror(network.n_layers)
@@ -275,7 +277,6 @@ class MainWindow(QMainWindow):
         self.sample_box.setRange(1, d.n_samples)
         self.sample_box.setValue(1)
         self.sample_box.blockSignals(False)
-        self.sizes = tuple(network.sizes)
         worker.set_speed(self.speed.speed())
         if self.granularity.granularity() != EPOCH:
             worker.set_granularity(self.granularity.granularity())
@@ -307,33 +308,39 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Discard
 
     def _scenario_chosen(self, name: str):
-        if name == self.scenario.name or (self._has_training() and
-                                          not self.confirm_discard(f"Loading “{name}”")):
-            self.controls.scenario.show_scenario(self.scenario.name)
-            return
-        self.load_scenario(name)
+        if name != self.scenario.name and (not self._has_training() or
+                                           self.confirm_discard(f"Loading “{name}”")):
+            try:
+                self.load_scenario(name)
+                return
+            except BackpropLabError as e:
+                self.show_message(str(e))
+        self.controls.scenario.show_scenario(self.scenario.name)
 
     def _rebuild_requested(self, choice: NetworkChoice):
-        if self._has_training() and not self.confirm_discard("Building the new network"):
-            self.controls.architecture.set_choice(self._built_choice)
-            return
-        self.rebuild(choice)
+        if not self._has_training() or self.confirm_discard("Building the new network"):
+            try:
+                self.rebuild(choice)
+                return
+            except BackpropLabError as e:       # e.g. a loss that does not fit the output
+                self.show_message(f"cannot build that network: {e}")
+        self.controls.architecture.set_choice(self._built_choice)
 
     def rebuild(self, choice: NetworkChoice):
         """A new network from the architecture editor; training settings carry over."""
         d = self.dataset
         sizes = [d.X.shape[1], *choice.hidden, d.n_outputs]
         network = Network(sizes, list(choice.activations), init=choice.init, seed=choice.seed)
-        t = self.controls.training
-        batch = t.batch_size.value() or None
-        config = TrainConfig(loss=choice.loss, optimizer=self._optimizer_config(),
-                             batch_size=batch, seed=choice.seed)
+        batch = self.controls.training.batch_size.value() or None
+        config = dataclasses.replace(self.scenario.config, loss=choice.loss, batch_size=batch,
+                                     optimizer=self._optimizer_config(), seed=choice.seed)
         self._start(network, config)
 
     def _optimizer_config(self) -> OptimizerConfig:
+        """The scenario's optimiser settings with the controls' choices on top."""
         t = self.controls.training
-        return OptimizerConfig(name=t.optimizer.currentText(), lr=t.lr.value(),
-                               l2=t.l2.value() or 0.0, clip=t.clip.value())
+        return dataclasses.replace(self.scenario.config.optimizer, name=t.optimizer.currentText(),
+                                   lr=t.lr.value(), l2=t.l2.value() or 0.0, clip=t.clip.value())
 
     # -- sending to the worker -----------------------------------------------------------
     def _send(self, order):
@@ -452,8 +459,12 @@ class MainWindow(QMainWindow):
         if s.batch_in_epoch:
             text += f" (+{s.batch_in_epoch} batch{'es' if s.batch_in_epoch > 1 else ''})"
         self.epoch_label.setText(text)
-        loss = s.loss if s.epoch and math.isfinite(s.loss) else frame.loss_now
-        self.loss_label.setText(f"loss {loss:.6g}")
+        if s.epoch:
+            self.loss_label.setText(f"loss {s.loss:.6g}")
+        elif s.steps:                       # inside the first epoch: no epoch loss yet
+            self.loss_label.setText(f"batch loss {s.batch_loss:.6g}")
+        else:
+            self.loss_label.setText(f"loss {frame.loss_now:.6g}")
         self.speed_label.setText(f"{frame.epochs_per_second:,.0f} epochs/s" if frame.playing else "paused")
         self.banner.setText(frame.banner or "")
         self.banner.setVisible(bool(frame.banner))
@@ -499,7 +510,8 @@ class MainWindow(QMainWindow):
         self.colour_buttons[mode].setChecked(True)
 
     def set_presentation(self, on: bool):
-        """F11: full screen, large fonts, only the network, the loss and the outputs."""
+        """F11: full screen, large fonts; the network, the loss, the outputs and the plot
+        the scenario's diagnosis is read from (if it is not the loss) stay."""
         on = bool(on)
         if on == self._presenting:
             return
@@ -508,12 +520,16 @@ class MainWindow(QMainWindow):
         if on:
             self._before_presenting = (self.controls_dock.isVisible(), self.plots.isVisible(),
                                        self.narrative.isVisible(), self.isFullScreen())
-            for widget in (self.controls_dock, self.plots, self.narrative):
+            for widget in (self.controls_dock, self.narrative):
                 widget.setVisible(False)
+            diagnostic = self.plots.diagnostic(self.scenario.diagnostic_plot)
+            self.plots.show_only(diagnostic)
+            self.plots.setVisible(diagnostic is not None)
             self.showFullScreen()
         else:
             dock, plots, narrative, full = self._before_presenting
             self.controls_dock.setVisible(dock)
+            self.plots.show_only(None)
             self.plots.setVisible(plots)
             self.narrative.setVisible(narrative)
             if not full:

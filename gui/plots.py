@@ -30,6 +30,7 @@ TRAIN_COLOUR, TEST_COLOUR, GHOST_COLOUR = "#0072B2", "#E69F00", "#9A9A9A"
 CLASS_COLOURS = ((232, 113, 10), (24, 104, 178), (0, 158, 115), (204, 121, 167),
                  (86, 180, 233), (213, 94, 0), (240, 228, 66), (0, 0, 0))
 BASE_POINT_SIZE = 9.0
+FEW_LAYERS = 4                  # up to this many layers every curve gets a legend entry
 
 
 def configure_pyqtgraph():
@@ -43,13 +44,14 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
     if n <= max_points:
         return x, y
     per_bin = -(-n // (max_points // 2))
-    m = n - n % per_bin
-    blocks = y[:m].reshape(-1, per_bin)
-    pick = np.nan_to_num(blocks, nan=0.0, posinf=0.0, neginf=0.0)
-    base = np.arange(0, m, per_bin)
-    lo = base + np.argmin(pick, axis=1)
-    hi = base + np.argmax(pick, axis=1)
-    idx = np.sort(np.concatenate([lo, hi, np.arange(m, n)]))
+    bins = -(-n // per_bin)
+    # Pad the last, partial bin with copies of its own last value (they never win).
+    padded = np.concatenate([y, np.full(bins * per_bin - n, y[-1])]).reshape(bins, per_bin)
+    pick = np.nan_to_num(padded, nan=0.0, posinf=0.0, neginf=0.0)
+    base = np.arange(0, bins * per_bin, per_bin)
+    lo = np.minimum(base + np.argmin(pick, axis=1), n - 1)
+    hi = np.minimum(base + np.argmax(pick, axis=1), n - 1)
+    idx = np.unique(np.concatenate([lo, hi, [0, n - 1]]))
     return x[idx], y[idx]
 
 
@@ -95,6 +97,20 @@ def round_limits(values: np.ndarray):
 def positive_or_nan(y: np.ndarray) -> np.ndarray:
     """Values a log axis can show; the rest become gaps."""
     return np.where(y > 0, y, np.nan)
+
+
+def layer_colours(count: int) -> list:
+    """Up to FEW_LAYERS layers: distinct colour-blind safe colours.  More: colours by depth
+    (viridis, dark = near the inputs), so a deep net reads as first → last at a glance."""
+    if count <= FEW_LAYERS:
+        return [PALETTE[i] for i in range(count)]
+    depth = pg.colormap.get("viridis")
+    return [depth.map(0.85 * i / (count - 1), mode="qcolor") for i in range(count)]
+
+
+def in_legend(index: int, count: int) -> bool:
+    """Deep nets list only their first and last layer (the colours say the rest)."""
+    return count <= FEW_LAYERS or index in (0, count - 1)
 
 
 def layer_names(sizes) -> list[str]:
@@ -155,7 +171,7 @@ class _Plot(pg.PlotWidget):
 
     def add_legend(self, columns: int = 1):
         self.legend = self.getPlotItem().addLegend(offset=(-4, 4), labelTextSize=self._pt(8),
-                                                   colCount=columns)
+                                                   colCount=columns, brush=pg.mkBrush(255, 255, 255, 200))
         return self.legend
 
     def show_in_legend(self, curve, name: str, shown: bool):
@@ -308,8 +324,10 @@ class LayerPlot(_Plot):
         for curve in self.curves:
             item.removeItem(curve)
             self.legend.removeItem(curve)
-        self.curves = [item.plot([], [], pen=_pen(PALETTE[i % len(PALETTE)], 2), name=name)
-                       for i, name in enumerate(names)]
+        colours = layer_colours(len(names))
+        self.curves = [item.plot([], [], pen=_pen(colour, 2)) for colour in colours]
+        for i, (curve, name) in enumerate(zip(self.curves, names)):
+            self.show_in_legend(curve, name, in_legend(i, len(names)))
 
     def refresh(self, mirror, outputs=None):
         epochs = mirror.log_epochs.view().astype(float)
@@ -340,15 +358,17 @@ class HealthPlot(_Plot):
             item.removeItem(curve)
             self.legend.removeItem(curve)
         self.curves = []
-        for l, act in enumerate(activation_names):
-            colour = PALETTE[l % len(PALETTE)]
-            name = f"{level_name(sizes, l + 1)} ({act})"
-            if act in ("relu", "leaky_relu"):
-                self.curves.append(("dead_fraction", l, item.plot(
-                    [], [], pen=_pen(colour, 2), name=f"dead {name}")))
-            if act in ("sigmoid", "tanh"):
-                self.curves.append(("saturated_fraction", l, item.plot(
-                    [], [], pen=_pen(colour, 2, Qt.DashLine), name=f"saturated {name}")))
+        colours = layer_colours(len(activation_names))
+        # core.diagnostics counts dead units for ReLU, saturated ones for sigmoid and tanh.
+        for field, kinds, word, style in (("dead_fraction", ("relu",), "dead", Qt.SolidLine),
+                                          ("saturated_fraction", ("sigmoid", "tanh"), "saturated",
+                                           Qt.DashLine)):
+            layers = [l for l, act in enumerate(activation_names) if act in kinds]
+            for i, l in enumerate(layers):
+                curve = item.plot([], [], pen=_pen(colours[l], 2, style))
+                self.curves.append((field, l, curve))
+                self.show_in_legend(curve, f"{word} {level_name(sizes, l + 1)} ({activation_names[l]})",
+                                    in_legend(i, len(layers)))
         self.note.setText("" if self.curves else "no ReLU, sigmoid or tanh layers")
 
     def refresh(self, mirror, outputs=None):
@@ -462,6 +482,7 @@ def boundary_image(grid: np.ndarray) -> np.ndarray:
     """RGBA heat map (x-major, as ImageItem wants it) of the network's output over the
     plane: two classes fade orange → white → blue with P(class 1); more classes show the
     winning class's colour, paler where the network is unsure."""
+    grid = np.nan_to_num(grid, nan=0.5)     # a diverged net's NaN: undecided
     if grid.shape[-1] == 1:
         p1 = np.clip(grid[..., 0], 0, 1)
     elif grid.shape[-1] == 2:
@@ -479,7 +500,7 @@ def boundary_image(grid: np.ndarray) -> np.ndarray:
         colour = palette[winner]
         t = ((np.max(grid, axis=-1) - 1 / k) * k / (k - 1))[..., None]
     white = np.full(3, 255.0)
-    rgb = white + (colour - white) * (0.15 + 0.55 * np.clip(t, 0, 1))
+    rgb = white + (colour - white) * (0.7 * np.clip(t, 0, 1))
     rgba = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), 255.0)], axis=-1)
     return np.ascontiguousarray(rgba.astype(np.ubyte).transpose(1, 0, 2))
 
@@ -516,6 +537,17 @@ class PlotPanel(QWidget):
         self.plots = [self.loss, self.output, self.grad, self.health, self.ratio]
         self._dirty = set()
         self._next = 0
+
+    def diagnostic(self, name: str):
+        """The plot a scenario's diagnosis is read from ("grad_norm", "dead", "saturated",
+        "update_ratio"), or None for the loss."""
+        return {"grad_norm": self.grad, "dead": self.health, "saturated": self.health,
+                "update_ratio": self.ratio}.get(name)
+
+    def show_only(self, plot):
+        """Presentation mode: the diagnostic row keeps one plot (None: all of them)."""
+        for other in (self.grad, self.health, self.ratio):
+            other.setVisible(plot is None or other is plot)
 
     def set_network(self, sizes, activation_names):
         names = layer_names(sizes)

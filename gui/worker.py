@@ -135,7 +135,7 @@ class Frame:
     log_epochs: np.ndarray
     logs: dict                          # LOG_FIELDS → array (new logged epochs[, layers])
     outputs: Outputs | None             # None: unchanged since the last frame that had them
-    loss_now: float                     # E at the shown weights (the status bar at epoch 0)
+    loss_now: float                     # before any step: E at the initial weights
     playing: bool
     epochs_per_second: float
     rewind_depth: int
@@ -311,7 +311,10 @@ class TrainingWorker(QObject):
                 if self._playing.is_set():
                     self._play_a_slice()
                 else:
-                    self._eps_mark = (time.perf_counter(), self._trainer.epoch)
+                    now = time.perf_counter()
+                    self._eps_mark = (now, self._trainer.epoch)
+                    if self._speed:             # the first step comes as soon as play is pressed
+                        self._rate_start = (now - 1 / self._speed, 0)
                     if self._dirty:
                         with self._priority.running():
                             self._publish()
@@ -547,7 +550,7 @@ class TrainingWorker(QObject):
             self._last_outputs = now
         snapshot = t.snapshot(self._sample)
         loss_now = snapshot.loss
-        if t.epoch == 0 or not math.isfinite(loss_now):
+        if t.steps == 0:                    # untrained: E at the initial weights
             with np.errstate(over="ignore", invalid="ignore"):
                 loss_now = float(t.evaluate(t.X, t.Y)[0])
         frame = Frame(

@@ -262,6 +262,15 @@ def test_presentation_mode_and_zoom(make_window, qtbot):
     assert window.font().pointSizeF() < normal_size
 
 
+def test_presentation_mode_keeps_the_plot_a_scenario_is_diagnosed_by(make_window):
+    window = make_window("vanishing-gradients")
+    window.set_presentation(True)
+    assert window.plots.isVisible() and window.plots.grad.isVisible()
+    assert not window.plots.health.isVisible() and not window.plots.ratio.isVisible()
+    window.set_presentation(False)
+    assert window.plots.health.isVisible() and window.plots.ratio.isVisible()
+
+
 def test_view_options_and_the_last_scenario_persist_between_runs(make_window, qtbot):
     from gui.app import last_scenario
     assert last_scenario() == "lecture-house-prices"    # nothing stored yet

@@ -38,7 +38,9 @@ PLOT_SECONDS = 1 / 15          # plots redraw at most this often (one plot per r
 PRESENTATION_SCALE = 1.6
 ZOOM_STEP = 1.15
 ZOOM_RANGE = (0.6, 3.0)
-COLOUR_MODES = (("weight", "Weights w"), ("gradient", "Gradients ∂E/∂w"), ("update", "Last update Δw"))
+COLOUR_MODES = (("weight", "w", "the weights, on a fixed scale"),
+                ("gradient", "∂E/∂w", "the gradient of the last step, one log scale for all layers"),
+                ("update", "Δw", "the last update (what the step subtracted), log scale"))
 BANNER_STYLE = ("QLabel { background: #c62828; color: white; font-weight: bold; "
                 "padding: 2px 8px; border-radius: 3px; }")
 TRANSPORT_KEYS = (Qt.Key_Space, Qt.Key_Right, Qt.Key_Left, Qt.Key_PageUp, Qt.Key_PageDown, Qt.Key_R)
@@ -89,9 +91,10 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(6, 2, 6, 2)
         self.colour_group = QActionGroup(self)
         self.colour_buttons = {}
-        for mode, label in COLOUR_MODES:
+        for mode, label, tip in COLOUR_MODES:
             action = QAction(label, self, checkable=True)
             action.setData(mode)
+            action.setToolTip(f"Edges show {tip}")
             self.colour_group.addAction(action)
             self.colour_buttons[mode] = action
         colour_bar = QToolBar()

@@ -203,7 +203,7 @@ class TrainingWorker(QObject):
         self._stop = threading.Event()
         # Worker-thread state from here on.
         self._initial = trainer.state()
-        state_bytes = 4 * trainer.net.params.nbytes
+        state_bytes = 4 * trainer.net.params.nbytes + 8 * trainer.n    # + the sample order
         self._rewind = deque(maxlen=max(200, min(REWIND_STEPS, REWIND_BYTES // state_bytes)))
         self._needs_push = True
         self._slice_start = self._initial
@@ -217,6 +217,7 @@ class TrainingWorker(QObject):
         self._sent_loss = (0, 1)            # (points sent, series stride when sent)
         self._sent_logs = 0
         self._last_frame = -1.0
+        self._frame_interval = FRAME_SECONDS
         self._last_outputs = -1.0
         self._dirty = False
         self._eps = 0.0
@@ -363,7 +364,7 @@ class TrainingWorker(QObject):
                 self._stop_at_last_finite_state()
         now = time.perf_counter()
         self._measure_speed(now)
-        if self._dirty and now - self._last_frame >= FRAME_SECONDS:
+        if self._dirty and now - self._last_frame >= self._frame_interval:
             with self._priority.running():
                 self._publish()
 
@@ -562,6 +563,9 @@ class TrainingWorker(QObject):
             rewind_depth=len(self._rewind), learning_rate=t.config.optimizer.lr,
             batch_size=t.batch_size, banner=self._banner)
         self._last_frame = now
+        # A big network's snapshot (diagnostics on up to 4096 samples) is not free: keep
+        # publishing under a fifth of the worker's time.
+        self._frame_interval = max(FRAME_SECONDS, 5 * (time.perf_counter() - now))
         self._dirty = False
         self._needs_push = True
         self.frame_ready.emit(frame)

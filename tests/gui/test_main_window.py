@@ -82,6 +82,20 @@ def test_step_takes_exactly_one_unit(make_window, qtbot, unit):
     assert np.array_equal(snap.params, reference.net.params)
 
 
+def test_at_two_steps_a_second_play_takes_one_epoch_at_a_time(make_window, qtbot):
+    window = make_window()
+    window.set_speed(2)
+    window.play()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 1, timeout=TIMEOUT)    # the first step at once
+    qtbot.wait(1000)
+    window.pause()
+    snap = settle(window, qtbot)
+    assert 1 <= snap.epoch <= 4
+    reference = headless()
+    reference.run_epochs(snap.epoch)
+    assert np.array_equal(snap.params, reference.net.params)
+
+
 def test_step_back_returns_to_the_previous_weights_exactly(make_window, qtbot):
     window = make_window()
     settle(window, qtbot, window.step())
@@ -97,6 +111,20 @@ def test_step_back_returns_to_the_previous_weights_exactly(make_window, qtbot):
     snap = settle(window, qtbot, window.step())
     reference = headless()
     reference.run_epochs(2)
+    assert np.array_equal(snap.params, reference.net.params)
+
+
+def test_step_back_reaches_at_least_200_steps_back(make_window, qtbot):
+    window = make_window()
+    for _ in range(210):
+        last = window.step()
+    settle(window, qtbot, last)
+    for _ in range(200):
+        last = window.step_back()
+    snap = settle(window, qtbot, last)
+    assert last.result() is True and snap.epoch == 10
+    reference = headless()
+    reference.run_epochs(10)
     assert np.array_equal(snap.params, reference.net.params)
 
 

@@ -159,6 +159,10 @@ class MainWindow(QMainWindow):
         for label in (self.epoch_label, self.loss_label, self.speed_label):
             label.setMinimumWidth(90)
             bar.addWidget(label)
+        for label in (self.epoch_label, self.loss_label):
+            font = label.font()
+            font.setBold(True)
+            label.setFont(font)
         bar.addWidget(self.banner, 1)
         self.hover_label = QLabel()
         bar.addPermanentWidget(self.hover_label)
@@ -522,15 +526,19 @@ class MainWindow(QMainWindow):
         self.presentation_action.setChecked(on)
         if on:
             self._before_presenting = (self.controls_dock.isVisible(), self.plots.isVisible(),
-                                       self.narrative.isVisible(), self.isFullScreen())
+                                       self.narrative.isVisible(), self.isFullScreen(),
+                                       self.top.sizes())
             for widget in (self.controls_dock, self.narrative):
                 widget.setVisible(False)
             diagnostic = self.plots.diagnostic(self.scenario.diagnostic_plot)
             self.plots.show_only(diagnostic)
             self.plots.setVisible(diagnostic is not None)
             self.showFullScreen()
+            width = sum(self.top.sizes())
+            self.top.setSizes([int(0.62 * width), width - int(0.62 * width)])   # the network first
         else:
-            dock, plots, narrative, full = self._before_presenting
+            dock, plots, narrative, full, top = self._before_presenting
+            self.top.setSizes(top)
             self.controls_dock.setVisible(dock)
             self.plots.show_only(None)
             self.plots.setVisible(plots)

@@ -6,7 +6,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")      # before Qt is imported
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-import inspect  # noqa: E402
+import sys  # noqa: E402
 from weakref import WeakKeyDictionary  # noqa: E402
 
 import pytest  # noqa: E402
@@ -32,8 +32,8 @@ def _dangling_qthreads(monkeypatch, qtbot):
     base_start = QThread.start
 
     def start(self, *args):
-        caller = inspect.stack()[1]
-        started[self] = f"{caller.filename}:{caller.lineno}"
+        caller = sys._getframe(1)
+        started[self] = f"{caller.f_code.co_filename}:{caller.f_lineno}"
         base_start(self, *args)
 
     monkeypatch.setattr(QThread, "start", start)

@@ -58,6 +58,7 @@ class CSVFormat:
     delimiter: str
     decimal: str            # "." or ","
     header: bool            # is the first row the column names?
+    quote_after_space: bool = False     # `a, "b, c"`: the quote must still open a cell
     notes: list = field(default_factory=list)
 
     def describe(self) -> str:
@@ -102,7 +103,7 @@ def sniff(head: bytes, whole_file: bool, name: str) -> Sample:
         raise CSVImportError(f"{name}: no rows of values found — is it really a CSV file?")
     decimal = _choose_decimal(rows[delimiter], delimiter)
     header = _has_header(rows[delimiter], decimal)
-    fmt = CSVFormat(encoding, delimiter, decimal, header, notes)
+    fmt = CSVFormat(encoding, delimiter, decimal, header, f'{delimiter} "' in text, notes)
     return Sample(fmt, parse_rows(text, delimiter))
 
 

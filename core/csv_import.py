@@ -14,6 +14,7 @@ import io
 import os
 import re
 import stat
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +53,7 @@ def read_csv_table(path, progress=None, cancelled=None) -> CSVTable:
             raise CSVImportError(
                 f"{name}: found only one column — a table needs feature columns and a target "
                 "column, separated by commas, semicolons or tabs")
-        return CSVTable(path, tidy_frame(frame), fmt)
+        return CSVTable(path, tidy_frame(frame, fmt.decimal), fmt)
     except MemoryError:
         raise _too_large(name, size) from None
 
@@ -157,29 +158,43 @@ def _read_frame(path, name, size, fmt: CSVFormat, n_columns, progress, cancelled
 
 
 def _pandas_read(path, name, size, fmt: CSVFormat, n_columns, progress, cancelled):
+    """Given a path, pandas (3.1) reads a large file on every core; given a stream — which
+    progress and cancelling need — on one.  So the stream only when someone watches."""
+    if progress is None and cancelled is None:
+        return _parse(str(path), name, fmt, n_columns)
     with _open(path, name) as raw:
         stream = io.BufferedReader(_ProgressReader(raw, size, progress, cancelled, name), 1 << 20)
-        try:
-            frame = pd.read_csv(
-                stream, sep=fmt.delimiter, decimal=fmt.decimal, encoding=fmt.encoding,
-                header=0 if fmt.header else None,
-                names=None if fmt.header else [f"col{i + 1}" for i in range(n_columns)],
-                na_values=list(MISSING_MARKERS), keep_default_na=False,
-                skipinitialspace=True, skip_blank_lines=True, index_col=False,
-                low_memory=False, engine="c")
-        except pd.errors.EmptyDataError:
-            raise CSVImportError(f"{name}: the file is empty — export the data again, "
-                                 "with its rows") from None
-        except pd.errors.ParserError as e:
-            raise _parser_error(name, str(e), fmt) from None
-        except UnicodeDecodeError:
-            raise
-        except ValueError as e:
-            raise CSVImportError(f"{name}: cannot be read as a table ({_first_line(e)}) — "
-                                 "is it really a CSV file?") from None
+        frame = _parse(stream, name, fmt, n_columns)
     if progress is not None:
         progress(1.0)
     return frame
+
+
+def _parse(source, name: str, fmt: CSVFormat, n_columns: int) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            # Mixed-type columns are expected (tidy_frame makes them text), not news.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(
+                source, sep=fmt.delimiter, decimal=fmt.decimal, encoding=fmt.encoding,
+                header=0 if fmt.header else None,
+                names=None if fmt.header else [f"col{i + 1}" for i in range(n_columns)],
+                na_values=list(MISSING_MARKERS), keep_default_na=False,
+                skipinitialspace=fmt.quote_after_space, skip_blank_lines=True,
+                index_col=False, engine="c")
+    except pd.errors.EmptyDataError:
+        raise CSVImportError(f"{name}: the file is empty — export the data again, "
+                             "with its rows") from None
+    except pd.errors.ParserError as e:
+        raise _parser_error(name, str(e), fmt) from None
+    except UnicodeDecodeError:
+        raise
+    except OSError as e:
+        raise CSVImportError(f"{name}: reading stopped ({e.strerror or e}) — was the file "
+                             "moved, deleted or changed while loading? Try again") from None
+    except ValueError as e:
+        raise CSVImportError(f"{name}: cannot be read as a table ({_first_line(e)}) — "
+                             "is it really a CSV file?") from None
 
 
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")

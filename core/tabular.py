@@ -136,9 +136,11 @@ class CSVTable:
         return self._codes[name]
 
 
-def tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def tidy_frame(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     """Column names stripped and never blank; text cells stripped, with missing markers
-    that had spaces around them made missing."""
+    that had spaces around them made missing; columns of mixed numbers and text made all
+    text (pandas guesses types a chunk of rows at a time, so a column whose text comes
+    late holds numbers from the chunks before)."""
     names, seen = [], set()
     for i, raw in enumerate(frame.columns):
         name = str(raw).strip()
@@ -151,10 +153,19 @@ def tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = names
     for name in names:
         series = frame[name]
-        if series.dtype == object or pd.api.types.is_string_dtype(series):
+        if series.dtype == object:
+            series = series.map(lambda v: _as_text(v, decimal))
+        if pd.api.types.is_string_dtype(series):
             stripped = series.str.strip()
             frame[name] = stripped.mask(stripped.isin(MISSING_MARKERS))
     return frame
+
+
+def _as_text(value, decimal: str):
+    """A cell of a mixed column as the file wrote it (numbers with its decimal mark)."""
+    if isinstance(value, str) or pd.isna(value):
+        return value
+    return repr(value).replace(".", decimal) if isinstance(value, float) else str(value)
 
 
 def _to_numbers(series: pd.Series, decimal: str) -> np.ndarray:

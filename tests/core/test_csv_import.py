@@ -127,6 +127,35 @@ def test_stray_non_numbers_in_a_numeric_column_are_missing_with_a_note(tmp_path)
     assert dataset.n_samples + len(dataset.X_test) == 30
 
 
+def test_text_late_in_a_long_numeric_column_is_read_consistently(tmp_path):
+    # pandas guesses types a chunk of rows at a time: numbers first, text in a later chunk.
+    body = "".join(f"{i},5;{i % 9}\n" for i in range(300_000))
+    table = read_csv_table(write(tmp_path, "late.csv", "a;b\n" + body + "n. v.;3\n"))
+    column = table.column("a")
+    assert column.kind == "numeric" and column.junk == 1 and column.first_junk == (300_000, "n. v.")
+    assert table.numbers("a")[299_999] == 299_999.5 and np.isnan(table.numbers("a")[-1])
+
+
+def test_quoted_cells_after_a_space(tmp_path):
+    text = 'city, label, x\n"Paris", "Paris, FR", 1.5\n"Lyon", "Lyon, FR", 2.5\n"Nice", "Nice, FR", 4\n'
+    table = read_csv_table(write(tmp_path, "cities.csv", text))
+    assert table.column_names == ["city", "label", "x"]
+    assert table.codes("label")[1] == ["Lyon, FR", "Nice, FR", "Paris, FR"]
+
+
+def test_reading_with_or_without_progress_gives_the_same_table(tmp_path):
+    # Without a progress callback pandas reads the path (on every core); with one, a stream.
+    rows = [f"{i * 0.25},{['a', 'b', 'NA'][i % 3]},{i % 11},{'' if i % 7 else '?'}" for i in range(600_000)]
+    rows[350_000] = "late text,b,3,1"
+    path = write(tmp_path, "both.csv", "x,c,k,m\n" + "\n".join(rows) + "\n")
+    assert path.stat().st_size > 6 << 20      # past pandas' 5 MB threshold for reading in parallel
+    quick, watched = read_csv_table(path), read_csv_table(path, progress=lambda f: None)
+    pd.testing.assert_frame_equal(quick.frame, watched.frame)
+    assert [c.kind for c in quick.columns] == [c.kind for c in watched.columns] == [
+        "numeric", "categorical", "numeric", "mostly missing"]
+    assert quick.column("x").first_junk == (350_000, "late text")
+
+
 # -- kinds and default roles -------------------------------------------------------------
 def test_column_kinds_and_default_roles(tmp_path):
     text = "row,size,colour,name,unit,rarely,price\n"
@@ -417,8 +446,15 @@ def test_file_vanishing_while_loading(tmp_path, monkeypatch):
             self.raw = Unplugged()
         return real(self, buffer)
     monkeypatch.setattr(csv_import._ProgressReader, "readinto", failing)
-    message = refused(path)
+    with pytest.raises(CSVImportError) as caught:           # the GUI's read, with progress
+        read_csv_table(path, progress=lambda fraction: None)
+    message = str(caught.value)
     assert message.startswith("vanish.csv: reading stopped") and "moved, deleted or changed" in message
+
+    def pandas_reading_the_path(*args, **kwargs):           # the command line's read
+        raise OSError(errno.ESTALE, "Stale file handle")
+    monkeypatch.setattr(csv_import.pd, "read_csv", pandas_reading_the_path)
+    assert refused(path).startswith("vanish.csv: reading stopped (Stale file handle)")
 
 
 def test_too_large_for_memory(tmp_path, monkeypatch):

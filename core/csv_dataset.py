@@ -106,8 +106,8 @@ def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
     features = feature_names(table, options)
     if not features:
         raise CSVImportError(f"{name}: no feature columns left to predict '{target.name}' from "
-                             "— choose at least one (the others look like identifiers, text "
-                             "or constants)")
+                             "— choose at least one (the others look like identifiers, text, "
+                             "dates or constants)")
     if target.name in features:
         raise CSVImportError(f"{name}: '{target.name}' is the target; it cannot be a feature too")
     used = [(target, kind_used(target, "target", options))]

@@ -72,6 +72,8 @@ def run_app(args) -> int:
         finally:
             window.close()
     window.show()
+    window.raise_()
+    window.activateWindow()         # keys reach the network view at once, even without a WM
     if args.epochs:
         window.run_epochs(args.epochs)
     return app.exec()

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.top.addWidget(self.side)
         self.top.setStretchFactor(0, 3)
         self.top.setStretchFactor(1, 2)
+        self.top.setSizes([680, 400])
         self.centre = QSplitter(Qt.Vertical)
         self.centre.addWidget(self.top)
         self.centre.addWidget(self.plots)

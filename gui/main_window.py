@@ -248,9 +248,10 @@ class MainWindow(QMainWindow):
         ShortcutPassthrough(TRANSPORT_KEYS, self).install_on(self)
 
     # -- what is trained -----------------------------------------------------------------
-    def load_scenario(self, name: str, seed: int | None = None):
-        """Load a scenario (raises ScenarioError for an unknown one) and start afresh."""
-        scenario = load_scenario(name, seed=seed)
+    def load_scenario(self, name: str, seed: int | None = None, remedy: bool = False):
+        """Load a scenario, with its remedy if asked (raises ScenarioError for an unknown
+        one), and start afresh."""
+        scenario = load_scenario(name, seed=seed, remedy=remedy)
         self.scenario = scenario
         self.dataset = scenario.dataset
         c = self.controls

@@ -100,8 +100,9 @@ def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
         raise CSVImportError(f"the test fraction must be at least 0 and below 1, "
                              f"not {options.test_fraction!r}")
     if options.target is None:
-        raise CSVImportError(f"{name}: choose the column to predict (the target); none looks "
-                             "usable by default — they are identifiers, text, dates or constants")
+        why = ("" if table.default_target() else "; none looks usable by default — they are "
+               "identifiers, text, dates or constants")
+        raise CSVImportError(f"{name}: choose the column to predict (the target){why}")
     target = _column(table, options.target)
     features = feature_names(table, options)
     if not features:
@@ -123,13 +124,13 @@ def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
 
     levels = {}
     for column, kind in used:
+        if missing[column.name][keep].all():
+            raise CSVImportError(f"{name}: column '{column.name}' has no values in the rows kept, "
+                                 "so there is nothing to fill it with — ignore it")
         if kind == "categorical":
             codes, labels = table.codes(column.name)
             kept = codes[keep]
             levels[column.name] = np.flatnonzero(np.bincount(kept[kept >= 0], minlength=len(labels)))
-        elif options.missing == "fill" and np.isnan(table.numbers(column.name)[keep]).all():
-            raise CSVImportError(f"{name}: column '{column.name}' has no values in the rows kept, "
-                                 "so there is nothing to fill it with — ignore it")
     target_kind = used[0][1]
     if target_kind == "categorical":
         labels = table.codes(target.name)[1]

@@ -108,12 +108,13 @@ def sniff(head: bytes, whole_file: bool, name: str) -> Sample:
 
 
 def parse_rows(text: str, delimiter: str, limit: int | None = None) -> list:
-    """(line number, fields) of the non-blank rows, as the csv module (and pandas) split them."""
+    """(line number, fields) of the rows, as the csv module (and pandas) split them; blank
+    lines are left out, as pandas leaves them out (a line of delimiters is a row)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     rows = []
     try:
         for fields in reader:
-            if any(f.strip() for f in fields):
+            if len(fields) > 1 or fields and fields[0].strip():
                 rows.append((reader.line_num, fields))
                 if limit is not None and len(rows) >= limit:
                     break

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .csv_format import (MISSING_MARKERS, SAMPLE_BYTES, CSVFormat, check_rows, latin1_note,
-                         ragged_row, sniff)
+from .csv_format import (DELIMITER_NAMES, MISSING_MARKERS, SAMPLE_BYTES, CSVFormat, check_rows,
+                         latin1_note, ragged_row, sniff)
 from .errors import CSVImportError, ImportCancelled
 from .tabular import CSVTable, tidy_frame
 
@@ -173,8 +173,10 @@ def _pandas_read(path, name, size, fmt: CSVFormat, n_columns, progress, cancelle
 def _parse(source, name: str, fmt: CSVFormat, n_columns: int) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
-            # Mixed-type columns are expected (tidy_frame makes them text), not news.
+            # Mixed-type columns are expected (tidy_frame makes them text), not news; but
+            # pandas dropping cells it has no column for must not pass silently.
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            warnings.simplefilter("error", pd.errors.ParserWarning)
             return pd.read_csv(
                 source, sep=fmt.delimiter, decimal=fmt.decimal, encoding=fmt.encoding,
                 header=0 if fmt.header else None,
@@ -187,6 +189,10 @@ def _parse(source, name: str, fmt: CSVFormat, n_columns: int) -> pd.DataFrame:
                              "with its rows") from None
     except pd.errors.ParserError as e:
         raise _parser_error(name, str(e), fmt) from None
+    except pd.errors.ParserWarning:
+        raise CSVImportError(f"{name}: some rows have more fields than the first — a stray "
+                             f"{DELIMITER_NAMES[fmt.delimiter]} or a missing quote? Fix them "
+                             "and load the file again") from None
     except UnicodeDecodeError:
         raise
     except OSError as e:

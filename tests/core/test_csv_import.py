@@ -356,6 +356,12 @@ def test_ragged_row_names_its_line(tmp_path):
     assert headerless.startswith("raw.csv: line 3 has 3 fields but the first row has 2")
 
 
+def test_a_line_of_delimiters_is_a_row_not_a_blank_line(tmp_path):
+    # As pandas reads it: found by the property tests, where pandas silently dropped cells.
+    message = refused(write(tmp_path, "commas.csv", ",\n1-3,1,5\n"))
+    assert message.startswith("commas.csv: line 2 has 3 fields but the first row has 2")
+
+
 def test_ragged_row_beyond_the_sample_names_its_line(tmp_path):
     body = "".join(f"{i},{i % 5},{i * 2}\n" for i in range(120_000))
     message = refused(write(tmp_path, "middle.csv", "a,b,c\n" + body + "1,2,3,4\n" + body))
@@ -401,6 +407,12 @@ def test_every_row_dropped_by_the_missing_value_policy(tmp_path):
     message = refused(write(tmp_path, "holes.csv", text), target="y", features=["a", "b"])
     assert message.startswith("holes.csv: every row has a missing value in the chosen columns")
     assert "fill missing values" in message
+
+
+def test_fill_needs_a_value_to_fill_with(tmp_path):
+    text = "c,x,y\n" + "".join(f"{'a' if i % 2 else ''},{i * 1.5},{'' if i % 2 else i}\n" for i in range(10))
+    message = refused(write(tmp_path, "gaps.csv", text), target="y", features=["c", "x"], missing="fill")
+    assert message.startswith("gaps.csv: column 'c' has no values in the rows kept")
 
 
 def test_hundreds_of_levels(tmp_path):

@@ -20,6 +20,8 @@ from core.csv_dataset import build_dataset, make_csv_setup
 from core.csv_import import read_csv_table
 from core.errors import BackpropLabError, ImportCancelled
 
+from .csv_dialog import CSVImportDialog
+
 PROGRESS_STEPS = 1000           # progress is reported in thousandths
 
 
@@ -211,7 +213,6 @@ class CSVImportFlow(QObject):
 
     @Slot(object)
     def _show_preview(self, table):
-        from .csv_dialog import CSVImportDialog
         dialog = CSVImportDialog(table, self._parent, seed=self._setup().get("seed", 0))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._build(table, dialog.options()))

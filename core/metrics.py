@@ -159,7 +159,12 @@ def exploding_gradients(trainer: Trainer) -> PathologyMetric:
     failure = diverged or growth >= EXPLODING_GROWTH
     healthy = (not diverged and growth < EXPLODING_GROWTH and bool(np.isfinite(curve).all())
                and end < HALVED * start)
-    sentence = f"‖∂E/∂W‖ grew {_times(growth)} in the first {EXPLODING_STEPS} steps"
+    if math.isfinite(growth):
+        sentence = f"‖∂E/∂W‖ grew {_times(growth)} in the first {EXPLODING_STEPS} steps"
+    elif growth == math.inf:            # a norm past 1.8e308 is stored as inf: no ratio to quote
+        sentence = f"‖∂E/∂W‖ overflowed (past 10³⁰⁸) within the first {EXPLODING_STEPS} steps"
+    else:
+        sentence = "no finite ‖∂E/∂W‖ was logged to compare with"
     sentence += (f" and training diverged at epoch {trainer.diverged_epoch} "
                  f"({trainer.diverged_reason})." if diverged else
                  f"; the loss went {start:.3g} → {end:.3g}.")

@@ -7,7 +7,8 @@ it, a narrative for the lecturer, and optionally a remedy that fixes what goes w
     [training]    loss, optimizer, lr, batch_size (0 = full batch), epochs, seed,
                   l2, clip (0 = off), momentum
     [diagnostic]  plot = "loss" | "grad_norm" | "dead" | "saturated" | "update_ratio",
-                  colour_mode = "weight" | "gradient" | "update"
+                  colour_mode = "weight" | "gradient" | "update",
+                  log_loss = true | false (the loss plot's y axis; absent: the viewer's choice)
     [remedy]      description, and [remedy.network] / [remedy.training] overrides
 
 Any missing or wrong field is reported with the file's name and the field's.
@@ -42,6 +43,7 @@ class Scenario:
     seed: int
     diagnostic_plot: str = "loss"
     colour_mode: str = "weight"
+    log_loss: bool | None = None        # None: keep whatever scale the viewer chose
     remedy_description: str | None = None
     remedy_applied: bool = False
     path: Path | None = None
@@ -213,5 +215,6 @@ def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False
         config=config, epochs=tr.integer("epochs", minimum=1), seed=run_seed,
         diagnostic_plot=diag.choice("plot", PLOTS, "loss"),
         colour_mode=diag.choice("colour_mode", COLOUR_MODES, "weight"),
+        log_loss=diag.get("log_loss", bool, None),
         remedy_description=remedy_description, remedy_applied=bool(remedy and remedy_spec),
         path=path, spec=spec)

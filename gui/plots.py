@@ -1,6 +1,7 @@
 """The plots beside the network: loss per epoch, per-layer gradient norm, dead and
 saturated fractions, update/weight ratio, and the output panel (predicted against actual
-in original units, or the decision boundary of a 2-D classifier).
+in original units; a classifier's confusion matrix and accuracy, or for 2-D inputs its
+decision boundary).
 
 They draw what the window hands them (a HistoryMirror and the newest Outputs) and hold no
 maths.  Long histories are decimated before drawing, and the panel repaints one plot per
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout
 
 from core.numbering import neuron_name
 
+from .confusion_view import ConfusionMatrix, accuracy_text
 
 MAX_POINTS = 1500               # points per drawn curve, whatever the history's length
 # Okabe & Ito's colour-blind safe palette (black last).
@@ -385,7 +387,8 @@ class HealthPlot(_Plot):
 class OutputPanel(_Plot):
     """Regression: predicted against actual in original units with the diagonal (the
     lecture's figure).  2-D classification: the network's output over the input plane
-    as a heat map, with the data points.  Otherwise: the accuracy."""
+    as a heat map, with the data points.  Other classification: the confusion matrix.
+    Classifiers show their accuracy in the title."""
 
     def __init__(self, parent=None):
         super().__init__("Predicted vs actual", "actual", "predicted", parent)
@@ -399,8 +402,7 @@ class OutputPanel(_Plot):
                                               brush=pg.mkBrush(255, 255, 255, 0), symbol="o")
         item.addItem(self.train_points)
         item.addItem(self.test_points)
-        self.note = pg.TextItem("", color="#333333", anchor=(0, 0))
-        item.addItem(self.note, ignoreBounds=True)
+        self.confusion = ConfusionMatrix(item)
         self.mode = None
 
     def set_dataset(self, dataset, grid_axes=None):
@@ -411,7 +413,7 @@ class OutputPanel(_Plot):
         self.diagonal.setData([], [])
         self.train_points.clear()
         self.test_points.clear()
-        self.note.setText("")
+        self.confusion.clear()
         item = self.getPlotItem()
         if dataset.task == "regression":
             self.mode = "regression"
@@ -441,11 +443,11 @@ class OutputPanel(_Plot):
                     pg.mkPen(CLASS_COLOURS[c % len(CLASS_COLOURS)], width=2) for c in test_labels])
             self.set_ranges((gx[0], gx[-1]), (gy[0], gy[-1]))
         else:
-            self.mode = "accuracy"
-            self._title = "Accuracy"
-            self._labels = ("", "")
-            self.note.setPos(0.05, 0.95)
-            self.set_ranges((0.0, 1.0), (0.0, 1.0))
+            self.mode = "confusion"
+            self._title = "Confusion matrix"
+            self._labels = ("predicted", f"actual {dataset.target_names[0]}")
+            self.set_ranges(*self.confusion.set_classes(dataset.classes))
+        self._base_title = self._title
         self._apply_fonts()
 
     def refresh(self, mirror, outputs):
@@ -453,10 +455,13 @@ class OutputPanel(_Plot):
             return
         if self.mode == "regression":
             self._show_regression(outputs)
-        elif self.mode == "boundary":
-            self.heat.setImage(boundary_image(outputs.grid), autoLevels=False)
         else:
-            self.note.setText(accuracy_text(self.dataset, outputs))
+            if self.mode == "boundary":
+                self.heat.setImage(boundary_image(outputs.grid), autoLevels=False)
+            else:
+                self.confusion.show(outputs.confusion if outputs.confusion_test is None
+                                    else outputs.confusion_test)
+            self._show_accuracy(outputs)
 
     def _show_regression(self, outputs):
         predicted = outputs.predicted[:, 0] * self.scale
@@ -471,8 +476,20 @@ class OutputPanel(_Plot):
         self.diagonal.setData(lims, lims)
         self.set_ranges(lims, lims)
 
+    def _show_accuracy(self, outputs):
+        if outputs.confusion is None:
+            return
+        d = self.dataset
+        shown = "training rows" if outputs.confusion_test is None else "test rows"
+        what = f"{self._base_title} ({shown})" if self.mode == "confusion" else self._base_title
+        # Two lines: one long line would widen the panel beyond the window.
+        self._title = f"{what}<br>" + accuracy_text(outputs, d.n_samples,
+                                                    0 if d.Y_test is None else len(d.Y_test))
+        self.getPlotItem().setTitle(self._title, size=self._pt(10))
+
     def set_font_scale(self, scale: float):
         super().set_font_scale(scale)
+        self.confusion.set_font_scale(scale)
         size = BASE_POINT_SIZE * scale
         self.train_points.setSize(size)
         self.test_points.setSize(size)
@@ -503,19 +520,6 @@ def boundary_image(grid: np.ndarray) -> np.ndarray:
     rgb = white + (colour - white) * (0.7 * np.clip(t, 0, 1))
     rgba = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), 255.0)], axis=-1)
     return np.ascontiguousarray(rgba.astype(np.ubyte).transpose(1, 0, 2))
-
-
-def accuracy_text(dataset, outputs) -> str:
-    def accuracy(predicted, labels):
-        if predicted.shape[1] == 1:
-            guess = (predicted[:, 0] >= 0.5).astype(int)
-        else:
-            guess = np.argmax(predicted, axis=1)
-        return float(np.mean(guess == labels[:len(guess)].astype(int)))
-    text = f"train accuracy {100 * accuracy(outputs.predicted, dataset.Y[:, 0]):.1f}%"
-    if outputs.predicted_test is not None:
-        text += f"\ntest accuracy {100 * accuracy(outputs.predicted_test, dataset.Y_test[:, 0]):.1f}%"
-    return text
 
 
 class PlotPanel(QWidget):

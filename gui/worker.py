@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
+from core.csv_dataset import confusion_matrix
 from core.headless import default_log_every
 from core.history import LOG_FIELDS
 
@@ -44,6 +45,7 @@ PARK_WAIT_SECONDS = 0.02     # the GUI waits at most this long for the worker to
 REWIND_STEPS = 500           # states kept for step back (at least 200 on big networks)
 REWIND_BYTES = 256 << 20
 OUTPUT_SAMPLES = 2000        # predictions shown for at most this many samples
+CONFUSION_SAMPLES = 20000    # rows a classifier's confusion matrices count, per set
 GRID = 64                    # decision-boundary grid (GRID × GRID points)
 
 EPOCH, BATCH, SAMPLE = "epoch", "batch", "sample"
@@ -122,6 +124,9 @@ class Outputs:
     predicted: np.ndarray               # (n, K) for the first OUTPUT_SAMPLES training samples
     predicted_test: np.ndarray | None
     grid: np.ndarray | None             # (GRID, GRID, K) β over the input plane (2-D inputs)
+    # Classification: counts[actual, predicted] on the first CONFUSION_SAMPLES rows.
+    confusion: np.ndarray | None = None
+    confusion_test: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,11 @@ class OutputProbe:
             self.grid_axes = grid_axes(dataset.X)
             gx, gy = np.meshgrid(*self.grid_axes)
             self.grid_points = np.c_[gx.ravel(), gy.ravel()]
+        self.counted = []                   # (X, class indices) per set, for the confusion matrices
+        if dataset.task == "classification":
+            for X, Y in ((dataset.X, dataset.Y), (Xt, dataset.Y_test)):
+                if X is not None and len(X):
+                    self.counted.append((X[:CONFUSION_SAMPLES], Y[:CONFUSION_SAMPLES]))
 
     def evaluate(self, net) -> Outputs:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -165,7 +175,8 @@ class OutputProbe:
             grid = None
             if self.grid_points is not None:
                 grid = net.predict(self.grid_points).reshape(GRID, GRID, -1)
-        return Outputs(predicted, test, grid)
+            counts = [confusion_matrix(net.predict(X), Y, len(self.dataset.classes)) for X, Y in self.counted]
+        return Outputs(predicted, test, grid, *counts)
 
     def _original(self, y):
         return self.dataset.y_to_original(y) if self.dataset.task == "regression" else y

@@ -274,10 +274,9 @@ class ScenarioPicker(QComboBox):
         self.activated.connect(lambda i: self.scenario_chosen.emit(self.itemData(i)))
 
     def show_scenario(self, name: str):
-        index = self.findData(name)
+        """Select `name`; one not in the list (a CSV file's) leaves nothing selected."""
         self.blockSignals(True)
-        if index >= 0:
-            self.setCurrentIndex(index)
+        self.setCurrentIndex(self.findData(name))
         self.blockSignals(False)
 
 

@@ -29,6 +29,7 @@ from . import settings as stored
 from .app import process_events_until
 from .controls import (SPEEDS, ControlPanel, GranularityPicker, NetworkChoice, ShortcutPassthrough,
                        SpeedControl)
+from .csv_actions import CSVActions, output_names
 from .network_view import NetworkView
 from .plots import LossPlot, OutputPanel, PlotPanel, configure_pyqtgraph
 from .worker import (EPOCH, FRAME_SECONDS, GuiPriority, HistoryMirror, OutputProbe, TrainingThread,
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_actions()
         self._connect_controls()
+        self.csv = CSVActions(self)
         self._restore_settings()
         self.load_scenario(scenario, seed)
         QApplication.instance().aboutToQuit.connect(self._stop_training)
@@ -251,7 +253,12 @@ class MainWindow(QMainWindow):
     def load_scenario(self, name: str, seed: int | None = None, remedy: bool = False):
         """Load a scenario, with its remedy if asked (raises ScenarioError for an unknown
         one), and start afresh."""
-        scenario = load_scenario(name, seed=seed, remedy=remedy)
+        self.use_scenario(load_scenario(name, seed=seed, remedy=remedy))
+        self.settings.setValue("scenario", self.scenario.name)
+
+    def use_scenario(self, scenario):
+        """Train on `scenario` (a bundled one, or a CSV file's "csv:<stem>") from its initial
+        weights."""
         self.scenario = scenario
         self.dataset = scenario.dataset
         c = self.controls
@@ -264,7 +271,6 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_ghost(None, None)
         self.set_colour_mode(scenario.colour_mode)
         self._start(scenario.network, scenario.config)
-        self.settings.setValue("scenario", scenario.name)
 
     def _start(self, network: Network, config: TrainConfig):
         d = self.dataset
@@ -279,7 +285,7 @@ class MainWindow(QMainWindow):
         worker.notice.connect(self.show_message)
         self._built_choice = _choice_of(network, config.loss)
         self.network_view.set_network(network.sizes, network.activation_names,
-                                      d.feature_names, d.target_names)
+                                      d.feature_names, output_names(d))
         self.plots.set_network(network.sizes, network.activation_names)
         self.output_panel.set_dataset(d, probe.grid_axes)
         self.sample_box.blockSignals(True)
@@ -613,6 +619,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         self._save_settings()
         self._draw_timer.stop()
+        self.csv.shutdown()                 # a CSV still loading, before the training thread
         self._stop_training()
         super().closeEvent(event)
 

@@ -2,7 +2,8 @@
 guessed from the file's first megabyte — and files that are not text refused early.
 
 Real exports vary: Excel in Europe writes `1.234,5` separated by `;`, Windows tools put a
-byte-order mark before UTF-8 or write Latin-1, some tools write no header row.  pandas
+byte-order mark before UTF-8 or write Latin-1, some tools write no header row, and some a
+title or a line of metadata above the table (scikit-learn's "178,13,class_0,…").  pandas
 reads every one of these once told which; this module tells it.  Everything here works on
 the sample's text alone, so it is cheap however large the file.
 """
@@ -22,6 +23,7 @@ MISSING_MARKERS = ("", "NA", "N/A", "NaN", "?", "-", "na", "n/a", "nan", "NULL",
 
 SAMPLE_BYTES = 1 << 20          # what the guesses (and the ragged-row check) look at
 SNIFF_ROWS = 200                # rows the delimiter / decimal / header guesses weigh
+MAX_PREAMBLE = 10               # lines above the table that are skipped, at most
 DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma"}
 
 # A number as a cell may spell it, with '.' or ',' as the decimal mark; the grouped forms
@@ -60,6 +62,7 @@ class CSVFormat:
     header: bool            # is the first row the column names?
     quote_after_space: bool = False     # `a, "b, c"`: the quote must still open a cell
     notes: list = field(default_factory=list)
+    skip_lines: int = 0     # lines above the table (a title, metadata), left unread
 
     def describe(self) -> str:
         encoding = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "latin-1": "Latin-1",
@@ -101,10 +104,53 @@ def sniff(head: bytes, whole_file: bool, name: str) -> Sample:
     delimiter = _choose_delimiter(rows)
     if not rows[delimiter]:
         raise CSVImportError(f"{name}: no rows of values found — is it really a CSV file?")
-    decimal = _choose_decimal(rows[delimiter], delimiter)
-    header = _has_header(rows[delimiter], decimal)
+    above = preamble_length(rows[delimiter])
+    table = rows[delimiter][above:]
+    decimal = _choose_decimal(table, delimiter)
+    if above and not any(_header_votes(table, decimal)):
+        # Nothing below reads as a table of numbers (a second line of text?): keep the
+        # lines, and check_rows tells the user to delete the text above the table.
+        above, table = 0, rows[delimiter]
+        decimal = _choose_decimal(table, delimiter)
+    header = _has_header(table, decimal)
     fmt = CSVFormat(encoding, delimiter, decimal, header, f'{delimiter} "' in text, notes)
-    return Sample(fmt, parse_rows(text, delimiter))
+    if above:
+        fmt.skip_lines = table[0][0] - 1
+        fmt.notes.append(_preamble_note(name, rows[delimiter][:above], len(table[0][1]), delimiter))
+    return Sample(fmt, [row for row in parse_rows(text, delimiter) if row[0] > fmt.skip_lines])
+
+
+def preamble_length(rows: list) -> int:
+    """How many of the first rows are not part of the table: rows with fewer fields than
+    the table below them, which at least 90 % of the other rows agree on, and some text.
+    (Not when the wider rows only add empty cells: that is a delimiter at the end of every
+    line.)"""
+    counts = [len(fields) for _, fields in rows]
+    if not counts:
+        return 0
+    widths = {c: counts.count(c) for c in set(counts)}
+    width = max(widths, key=lambda c: (widths[c], c))
+    above = next((i for i, c in enumerate(counts) if c >= width), 0)
+    rest = counts[above:]
+    if not 0 < above <= MAX_PREAMBLE or width < 2 or len(rest) < 2 or rest.count(width) < 0.9 * len(rest):
+        return 0
+    last = counts[above - 1]
+    if all(not c.strip() for _, fields in rows[above:] for c in fields[last:]):
+        return 0
+    # A short row of numbers alone is more likely a broken row of the table than a title.
+    if any(all(is_number(c, ".") or is_number(c, ",") or is_missing(c) for c in fields)
+           for _, fields in rows[:above]):
+        return 0
+    return above
+
+
+def _preamble_note(name: str, skipped: list, width: int, delimiter: str) -> str:
+    first, last = skipped[0][0], skipped[-1][0]
+    lines = f"line {first}" if first == last else f"lines {first}–{last}"
+    text = delimiter.join(skipped[0][1])
+    text = text if len(text) <= 40 else text[:39] + "…"
+    return (f"{name}: {lines} ('{text}') skipped: not a row of the table below, whose rows "
+            f"have {width} fields")
 
 
 def parse_rows(text: str, delimiter: str, limit: int | None = None) -> list:
@@ -189,7 +235,7 @@ def _choose_delimiter(rows: dict) -> str:
     their decimal mark, which splits every number in two."""
     shares = {}
     for delimiter, sample in rows.items():
-        counts = [len(fields) for _, fields in sample]
+        counts = [len(fields) for _, fields in sample[preamble_length(sample):]]
         if not counts or counts[0] < 2:
             continue
         share = counts.count(counts[0]) / len(counts)
@@ -213,6 +259,20 @@ def _has_header(rows: list, decimal: str) -> bool:
     whose first cell is a number too says "no header".  Tables of text alone: a header if
     its cells are all filled, all different, and none recurs below it."""
     first, body = rows[0][1], [fields for _, fields in rows[1:]]
+    votes_for, votes_against = _header_votes(rows, decimal)
+    if votes_for or votes_against:
+        return votes_for > votes_against
+    if not body:
+        return not all(is_number(c, decimal) or is_missing(c) for c in first)
+    names = [c.strip() for c in first]
+    if not all(names) or len(set(names)) < len(names):
+        return False
+    return not any(j < len(r) and r[j].strip() == names[j] for r in body for j in range(len(names)))
+
+
+def _header_votes(rows: list, decimal: str) -> tuple:
+    """(for, against) a header: per column of numbers, whether its first cell is one."""
+    first, body = rows[0][1], [fields for _, fields in rows[1:]]
     votes_for = votes_against = 0
     for j, cell in enumerate(first):
         below = [r[j] for r in body if j < len(r) and not is_missing(r[j])]
@@ -222,11 +282,4 @@ def _has_header(rows: list, decimal: str) -> bool:
             votes_against += 1
         elif not is_missing(cell):
             votes_for += 1
-    if votes_for or votes_against:
-        return votes_for > votes_against
-    if not body:
-        return not all(is_number(c, decimal) or is_missing(c) for c in first)
-    names = [c.strip() for c in first]
-    if not all(names) or len(set(names)) < len(names):
-        return False
-    return not any(j < len(r) and r[j].strip() == names[j] for r in body for j in range(len(names)))
+    return votes_for, votes_against

@@ -179,7 +179,7 @@ def _parse(source, name: str, fmt: CSVFormat, n_columns: int) -> pd.DataFrame:
             warnings.simplefilter("error", pd.errors.ParserWarning)
             return pd.read_csv(
                 source, sep=fmt.delimiter, decimal=fmt.decimal, encoding=fmt.encoding,
-                header=0 if fmt.header else None,
+                skiprows=fmt.skip_lines, header=0 if fmt.header else None,
                 names=None if fmt.header else [f"col{i + 1}" for i in range(n_columns)],
                 na_values=list(MISSING_MARKERS), keep_default_na=False,
                 skipinitialspace=fmt.quote_after_space, skip_blank_lines=True,

@@ -100,7 +100,7 @@ class CSVTable:
     def line_of(self, row: int) -> int:
         """The file line a data row came from (exact unless the file has blank lines or
         line breaks inside quoted cells)."""
-        return row + (2 if self.format.header else 1)
+        return row + self.format.skip_lines + (2 if self.format.header else 1)
 
     def describe(self) -> str:
         return f"{self.name}: {self.n_rows} rows × {len(self.columns)} columns ({self.format.describe()})"

@@ -383,6 +383,36 @@ def test_text_above_the_table_is_named(tmp_path):
                               "one field but line 2 has 2")
 
 
+def test_a_metadata_line_above_the_table_is_skipped_with_a_note(tmp_path):
+    # scikit-learn's bundled CSVs (wine, breast cancer) start "n_samples,n_features,classes".
+    rows = ["40,4,class_0,class_1"] + [f"{i * 0.5},{i % 3 + 0.25},{(i * 7) % 5},{i * i},{i % 2}"
+                                       for i in range(40)]
+    table, dataset, notes = import_csv(write(tmp_path, "wine.csv", "\n".join(rows) + "\n"))
+    assert (table.format.skip_lines, table.format.header) == (1, False)
+    assert table.column_names == ["col1", "col2", "col3", "col4", "col5"] and table.n_rows == 40
+    assert table.numbers("col1")[0] == 0.0 and table.numbers("col1")[-1] == 19.5
+    assert any(n.startswith("wine.csv: line 1 ('40,4,class_0,class_1') skipped") for n in notes)
+    assert dataset.task == "classification" and dataset.classes == ["0", "1"]
+
+
+def test_a_title_above_a_tab_separated_table_is_skipped_and_lines_still_named(tmp_path):
+    text = "Run 7 results\n\nt\tv\tlabel\n" + "".join(f"{i}\t{i + 0.5}\t{'ab'[i % 2]}\n" for i in range(8))
+    table = read_csv_table(write(tmp_path, "run7.tsv", text))
+    assert (table.format.delimiter, table.format.header, table.format.skip_lines) == ("\t", True, 2)
+    assert table.column_names == ["t", "v", "label"]
+    message = refused(write(tmp_path, "run7.tsv", text), target="v", features=["t", "label"],
+                      kinds={"label": "numeric"})
+    assert "column 'label' has no numeric values (line 4: 'a')" in message
+
+
+@pytest.mark.parametrize("text, says", [
+    ("a,b,c\n1,2,3,\n4,5,6,\n7,8,9,\n", "line 2 has 4 fields but the header has 3"),   # a comma ending every row
+    ("1,2\n3,4,5\n6,7,8\n9,1,2\n", "line 2 has 3 fields but the first row has 2"),    # a short row of numbers
+])
+def test_rows_wider_than_the_first_are_not_taken_for_a_title(tmp_path, text, says):
+    assert says in refused(write(tmp_path, "wide.csv", text))
+
+
 def test_unclosed_quote_names_its_line(tmp_path):
     message = refused(write(tmp_path, "quote.csv", "a,b\n1,2\n3,\"oops\n5,6\n"))
     assert message.startswith("quote.csv: a quoted cell starting on line 3 never ends")

@@ -50,12 +50,23 @@ def read_csv_table(path, progress=None, cancelled=None) -> CSVTable:
             raise CSVImportError(f"{name}: has a header ({_names(frame)}) but no data rows "
                                  "— export the data again, with its rows")
         if frame.shape[1] < 2:
-            raise CSVImportError(
-                f"{name}: found only one column — a table needs feature columns and a target "
-                "column, separated by commas, semicolons or tabs")
+            raise _one_column(name, sample.rows)
         return CSVTable(path, tidy_frame(frame, fmt.decimal), fmt)
     except MemoryError:
         raise _too_large(name, size) from None
+
+
+def _one_column(name: str, rows: list) -> CSVImportError:
+    """Values separated by spaces (scikit-learn's diabetes and linnerud files, old
+    fixed-width exports) look like one column: say so, rather than only what is needed."""
+    widths = [len(fields[0].split()) for _, fields in rows if fields]
+    if widths and widths[0] >= 2 and widths.count(widths[0]) >= 0.8 * len(widths):
+        return CSVImportError(
+            f"{name}: its values are separated by spaces, which is not read as CSV — replace "
+            "the spaces by commas or tabs (a spreadsheet's Save as CSV does it)")
+    return CSVImportError(
+        f"{name}: found only one column — a table needs feature columns and a target "
+        "column, separated by commas, semicolons or tabs")
 
 
 def _file_size(path: Path, name: str) -> int:

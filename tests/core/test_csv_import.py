@@ -413,6 +413,14 @@ def test_rows_wider_than_the_first_are_not_taken_for_a_title(tmp_path, text, say
     assert says in refused(write(tmp_path, "wide.csv", text))
 
 
+def test_values_separated_by_spaces_are_named_as_such(tmp_path):
+    # scikit-learn's linnerud_exercise.csv
+    message = refused(write(tmp_path, "linnerud.csv", "Chins Situps Jumps\n5 162 60\n2 110 60\n12 101 101\n"))
+    assert message.startswith("linnerud.csv: its values are separated by spaces")
+    message = refused(write(tmp_path, "words.csv", "name\nAda\nGrace\nEdsger\n"))
+    assert message.startswith("words.csv: found only one column")
+
+
 def test_unclosed_quote_names_its_line(tmp_path):
     message = refused(write(tmp_path, "quote.csv", "a,b\n1,2\n3,\"oops\n5,6\n"))
     assert message.startswith("quote.csv: a quoted cell starting on line 3 never ends")

@@ -26,6 +26,7 @@ HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
 INITS = ("normal", "normal:0.1", "normal:0.01", "uniform", "xavier", "he", "pytorch")
 MAX_HIDDEN_LAYERS = 12
 MAX_NEURONS = 1024
+IO_NAMES = 8                    # input names listed above the network editor, at most
 LR_DECADES = (-6, 1)            # the learning-rate slider spans 1e-6 .. 10
 LR_STEPS_PER_DECADE = 10
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, None)   # steps/s; None = max
@@ -191,8 +192,10 @@ class ArchitectureEditor(QGroupBox):
             self.rows.itemAt(i).widget().setVisible(i < count)
 
     def set_io(self, dataset):
-        self.io_label.setText(f"inputs: {', '.join(dataset.feature_names)} → "
-                              f"outputs: {', '.join(dataset.target_names)}")
+        names = dataset.feature_names
+        inputs = ", ".join(names) if len(names) <= IO_NAMES else \
+            f"{', '.join(names[:IO_NAMES])}, … ({len(names)} in all)"     # a CSV's 784 pixels
+        self.io_label.setText(f"inputs: {inputs} → outputs: {', '.join(dataset.target_names)}")
 
     def set_choice(self, choice: NetworkChoice):
         self.layer_count.setValue(len(choice.hidden))

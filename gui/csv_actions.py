@@ -156,17 +156,24 @@ class CSVActions(QObject):
         return False
 
 
+def listing(names, shown: int = 12) -> str:
+    """'a, b, c' or, for long lists, 'a, b, … and 40 more' (escaped for HTML)."""
+    names = [escape(str(n)) for n in names]
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
 def narrative_html(scenario, notes) -> str:
     """The narrative panel for a CSV data set: what is predicted from what, how the network
     learns it, and the importer's notes."""
     d, config = scenario.dataset, scenario.config
     target = escape(d.target_names[0])
     if d.task == "classification":
-        classes = ", ".join(escape(str(c)) for c in d.classes[:12]) + (", …" if len(d.classes) > 12 else "")
-        task = f"which of {len(d.classes)} classes <b>{target}</b> is ({classes})"
+        task = f"which of {len(d.classes)} classes <b>{target}</b> is ({listing(d.classes)})"
     else:
         task = f"<b>{target}</b> (regression)"
-    inputs = ", ".join(escape(n) for n in d.feature_names[:12]) + (", …" if len(d.feature_names) > 12 else "")
+    inputs = listing(d.feature_names)
     sizes = "-".join(str(s) for s in scenario.network.sizes)
     acts = ", ".join(scenario.network.activation_names)
     batch = f"mini-batches of {config.batch_size}" if config.batch_size else "full batch"

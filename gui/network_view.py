@@ -20,6 +20,7 @@ from core.numbering import layer_offsets, neuron_name, param_ref
 
 from . import colours
 from .graph_layout import GraphLayout, Node
+from .graph_overlay import Overlay, PlateCache, paint_overlay
 from .graph_paint import (Frame, Scales, ViewState, build_frame, edge_pens, edge_values, max_edge_width,
                           paint_frame)
 
@@ -90,6 +91,7 @@ class GraphItem(QGraphicsObject):
             return
         t0 = time.perf_counter()
         paint_frame(painter, self.layout, self.state, self.frame, self.smooth_edges)
+        paint_overlay(painter, self.layout, self.view.overlay, self.view.plate_cache)
         self.last_paint_seconds = time.perf_counter() - t0
 
     # -- inspection (tests, and the numbers a lecturer may want to read off) -------------
@@ -113,13 +115,17 @@ class GraphItem(QGraphicsObject):
 
 class NetworkView(QGraphicsView):
     weight_edit_requested = Signal(int)
+    explain_requested = Signal(str)     # "w17", "H1", "x1": a click while explaining is enabled
     hovered = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.state = ViewState()
+        self.overlay = Overlay()
+        self.plate_cache = PlateCache()
         self._font_scale = 1.0
         self._editing = False
+        self._explaining = False
         self._pending = None
         self._last_applied = 0.0
         self._hover_text = ""
@@ -200,6 +206,18 @@ class NetworkView(QGraphicsView):
         if not self._editing:
             self.viewport().unsetCursor()
 
+    def set_explaining_enabled(self, enabled: bool):
+        """Clicks ask for an explanation (explain_requested) instead of a weight edit."""
+        self._explaining = bool(enabled)
+        if not self._explaining:
+            self.viewport().unsetCursor()
+
+    def set_overlay(self, neuron_text=None, edge_text=None):
+        """Text written onto the graph: {(level, unit): "α = 0.53"} beside neurons (ringed),
+        {parameter index: "∂E/∂w17 = …"} on edges.  None or {} clears."""
+        self.overlay = Overlay(dict(neuron_text or {}), dict(edge_text or {}))
+        self.graph_item.update()
+
     def set_show_labels(self, show: bool):
         self.state.show_labels = bool(show)
         self.graph_item.update()
@@ -256,6 +274,7 @@ class NetworkView(QGraphicsView):
         painter = QPainter(image)
         try:
             paint_frame(painter, layout, self.state, frame)
+            paint_overlay(painter, layout, self.overlay)
         finally:
             painter.end()
         self.graph_item.last_build_seconds = 0.0
@@ -294,7 +313,8 @@ class NetworkView(QGraphicsView):
         if target != self.state.hovered:
             self.state.hovered = target
             self.graph_item.update()
-        if self._editing and target and target[0] == "edge":
+        if (self._editing and target and target[0] == "edge") or \
+                (self._explaining and self._explainable(target)):
             self.viewport().setCursor(Qt.PointingHandCursor)
         else:
             self.viewport().unsetCursor()
@@ -308,6 +328,13 @@ class NetworkView(QGraphicsView):
         super().leaveEvent(event)
 
     def mousePressEvent(self, event):
+        if self._explaining and event.button() == Qt.LeftButton:
+            target, _ = self._item_under(self.mapToScene(event.position().toPoint()))
+            name = self._explainable(target)
+            if name:
+                self.explain_requested.emit(name)
+                event.accept()
+                return
         if self._editing and event.button() == Qt.LeftButton:
             index = self.edge_at(self.mapToScene(event.position().toPoint()))
             if index is not None:
@@ -330,6 +357,16 @@ class NetworkView(QGraphicsView):
         else:
             QToolTip.hideText()
         self.hovered.emit(text)
+
+    def _explainable(self, target) -> str | None:
+        """The lecture's name of a clicked edge (w17) or neuron (H1, x1); bias and
+        ellipsis nodes stand for several things and name none."""
+        if not target:
+            return None
+        if target[0] == "edge":
+            return f"w{target[1] + 1}"
+        kind, level, unit = target[1]
+        return neuron_name(self.state.sizes, level, unit) if kind == "unit" else None
 
     def _item_under(self, pos: QPointF):
         """(("node", id) or ("edge", index) or None, text for the status bar)."""

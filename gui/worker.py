@@ -306,6 +306,23 @@ class TrainingWorker(QObject):
     def edit_weight(self, index: int, value: float) -> Future:
         return self.submit(lambda: self._edit_weight(index, value))
 
+    def with_trainer(self, command) -> Future:
+        """Run command(trainer) on the worker thread, for code that drives the Trainer
+        itself (lecture mode's PhaseStepper).  A step it takes is kept for step back like
+        any other and published; a step it undoes leaves the step-back history too."""
+        def run():
+            t = self._trainer
+            before = t.state()
+            result = command(t)
+            if t.steps != before.steps:
+                if t.steps > before.steps:
+                    self._rewind.append(before)
+                elif self._rewind and self._rewind[-1].steps == t.steps:
+                    self._rewind.pop()
+                self._publish()
+            return result
+        return self.submit(run)
+
     def _setting(self, change) -> Future:
         def apply():
             change(self._trainer)

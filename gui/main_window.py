@@ -13,7 +13,7 @@ import dataclasses
 import math
 import time
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QHBoxLayout, QInputDialog,
                                QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter,
@@ -30,6 +30,7 @@ from .app import process_events_until
 from .controls import (SPEEDS, ControlPanel, GranularityPicker, NetworkChoice, ShortcutPassthrough,
                        SpeedControl)
 from .csv_actions import CSVActions, output_names
+from .lecture_mode import LectureMode
 from .network_view import NetworkView
 from .plots import LossPlot, OutputPanel, PlotPanel, configure_pyqtgraph
 from .worker import (EPOCH, FRAME_SECONDS, GuiPriority, HistoryMirror, OutputProbe, TrainingThread,
@@ -48,6 +49,9 @@ TRANSPORT_KEYS = (Qt.Key_Space, Qt.Key_Right, Qt.Key_Left, Qt.Key_PageUp, Qt.Key
 
 
 class MainWindow(QMainWindow):
+    run_started = Signal()              # a new Trainer and worker (scenario, rebuild, ...)
+    font_scale_changed = Signal(float)  # zoom or presentation mode changed the text size
+
     def __init__(self, scenario: str = "lecture-house-prices", seed: int | None = None, parent=None):
         super().__init__(parent)
         configure_pyqtgraph()
@@ -74,6 +78,7 @@ class MainWindow(QMainWindow):
         self._connect_controls()
         self.csv = CSVActions(self)
         self._restore_settings()
+        self.lecture = LectureMode(self)
         self.load_scenario(scenario, seed)
         QApplication.instance().aboutToQuit.connect(self._stop_training)
         self.network_view.setFocus(Qt.OtherFocusReason)
@@ -209,8 +214,9 @@ class MainWindow(QMainWindow):
         self.speed = SpeedControl()
         bar.addWidget(self.speed)
         self.addToolBar(bar)
+        self.transport_bar = bar
 
-        view = self.menuBar().addMenu("&View")
+        view = self.view_menu = self.menuBar().addMenu("&View")
         self.show_controls_action = self.controls_dock.toggleViewAction()
         view.addAction(self.show_controls_action)
         self.show_plots_action = QAction("Diagnostic plots", self, checkable=True, checked=True)
@@ -297,6 +303,7 @@ class MainWindow(QMainWindow):
             worker.set_granularity(self.granularity.granularity())
         self._training = TrainingThread(worker)
         self._update_play_action(False)
+        self.run_started.emit()
 
     @property
     def worker(self) -> TrainingWorker | None:
@@ -390,14 +397,20 @@ class MainWindow(QMainWindow):
         self.pause() if self.is_playing() else self.play()
 
     def step(self):
+        if self.lecture.is_active():        # lecture mode: the transport walks phases
+            return self.lecture.next_phase()
         self._update_play_action(False)
         return self._send(lambda w: w.step())
 
     def step_back(self):
+        if self.lecture.is_active():
+            return self.lecture.previous_phase()
         self._update_play_action(False)
         return self._send(lambda w: w.step_back())
 
     def reset(self):
+        if self.lecture.is_active():
+            return self.lecture.reset()
         self._update_play_action(False)
         return self._send(lambda w: w.reset())
 
@@ -579,6 +592,7 @@ class MainWindow(QMainWindow):
         self.setFont(font)
         self.network_view.set_font_scale(scale)
         self.plots.set_font_scale(scale)
+        self.font_scale_changed.emit(scale)
 
     # -- settings ------------------------------------------------------------------------
     def _restore_settings(self):

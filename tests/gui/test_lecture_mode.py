@@ -1,0 +1,184 @@
+"""Lecture mode in the window, driven as a lecturer with a clicker would: L, then Right /
+PageDown through the phases of one step and Left / PageUp back; clicks on the graph for a
+chain rule; the gradient check and its "break σ′" switch.  Exactness is checked against a
+headless Trainer of the same scenario and seed."""
+import re
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from core import load_scenario
+from core.formula import number_text
+from gui.gradcheck_view import WORST_FAILED
+from gui.lecture_mode import BROKEN_SUFFIX
+
+TIMEOUT = 10000
+
+
+def idle(window, qtbot):
+    """Wait until lecture mode's worker commands are answered and drawn."""
+    qtbot.waitUntil(window.lecture.is_idle, timeout=TIMEOUT)
+    window.wait_until_drawn()
+
+
+def press(window, qtbot, key):
+    qtbot.keyClick(window.network_view, key)
+    idle(window, qtbot)
+
+
+def seen(window):
+    """What the graph shows: highlight and overlay."""
+    s, view = window.network_view.state, window.network_view
+    return (s.highlight_levels, s.highlight_units, view.overlay.neuron_text, view.overlay.edge_text)
+
+
+def on_worker(window, command):
+    return window.worker.with_trainer(command).result(timeout=10)
+
+
+@pytest.fixture
+def lecture_window(make_window, qtbot):
+    window = make_window(seed=0)
+    press(window, qtbot, Qt.Key_L)
+    assert window.lecture.is_active()
+    return window
+
+
+def test_clicker_walks_one_step_phase_by_phase_to_exactly_one_ordinary_step(lecture_window, qtbot):
+    window = lecture_window
+    stepper = window.lecture.stepper()
+    initial = load_scenario("lecture-house-prices", seed=0).network.params
+    assert not window.play_action.isEnabled()
+    kinds, views = [stepper.phase.kind], [seen(window)]
+    for key in [Qt.Key_Right, Qt.Key_PageDown] * (stepper.count // 2 + 1):
+        if stepper.phase.kind == "update":
+            break
+        press(window, qtbot, key)
+        kinds.append(stepper.phase.kind)
+        views.append(seen(window))
+    assert kinds == ["alpha", "beta", "alpha", "beta", "loss", "delta", "gradient", "delta",
+                     "gradient", "update"]
+    for before, after in zip(views, views[1:]):
+        assert before != after                      # every phase changes what the graph shows
+    assert all(v[2] or v[3] for v in views)         # ... and every phase writes numbers on it
+
+    reference = load_scenario("lecture-house-prices", seed=0).make_trainer()
+    reference.run_epochs(1)                         # the window's ordinary step
+    snap = window.last_frame().snapshot
+    assert snap.steps == 1 and re.search(r"Epoch 1\b", window.status_text())
+    assert np.array_equal(snap.params, reference.net.params)
+    update = stepper.phase
+    assert np.array_equal(update.old, initial) and np.array_equal(update.batch, reference.net.params)
+    w17 = views[-1][3][16]                          # old → new on the edge w17
+    assert w17.startswith("w17: ") and "→" in w17
+
+    backwards = []
+    for key in [Qt.Key_Left, Qt.Key_PageUp] * (stepper.count // 2 + 1):
+        press(window, qtbot, key)
+        backwards.append(seen(window))
+        if stepper.index == 0:
+            break
+    snap = window.last_frame().snapshot
+    assert snap.steps == 0 and np.array_equal(snap.params, initial)
+    assert backwards == views[-2::-1]               # the same pictures, in reverse
+
+    press(window, qtbot, Qt.Key_L)                  # out of lecture mode: Right is a step again
+    assert window.play_action.isEnabled() and not window.network_view.overlay
+    assert window.network_view.state.highlight_levels is None and not window.side.isHidden()
+    qtbot.keyClick(window.network_view, Qt.Key_Right)
+    qtbot.waitUntil(lambda: window.last_frame().snapshot.steps == 1, timeout=TIMEOUT)
+    assert np.array_equal(window.last_frame().snapshot.params, reference.net.params)
+
+
+def test_graph_shows_the_phases_values_for_the_batch_or_one_sample(lecture_window, qtbot):
+    window = lecture_window
+    panel, view = window.lecture.panel, window.network_view
+    stepper = window.lecture.stepper()
+    phase = stepper.phase                           # α of the hidden layer
+    assert phase.kind == "alpha"
+    means = phase.neuron_values(None)
+    assert view.overlay.neuron_text == {k: f"mean α = {number_text(v)}" for k, v in means.items()}
+    assert panel.activation.profile().labels[:5] == ("H1", "H2", "H3", "H4", "H5")
+    panel.one_sample.setChecked(True)
+    panel.sample_box.setValue(3)
+    idle(window, qtbot)
+    third = phase.neuron_values(3)
+    assert view.overlay.neuron_text == {k: f"α = {number_text(v)}" for k, v in third.items()}
+    assert third != means
+    assert window.sample_box.value() == int(stepper.rows[3]) + 1     # the neuron fill follows
+    while stepper.phase.kind != "loss":
+        press(window, qtbot, Qt.Key_Right)
+    assert view.overlay.neuron_text == {(2, 0): f"E₃ = {number_text(stepper.phase.values(3)[0])}"}
+    panel.one_sample.setChecked(False)
+    idle(window, qtbot)
+    assert view.overlay.neuron_text == {(2, 0): f"E = {number_text(stepper.phase.batch[0])}"}
+
+
+def test_clicking_an_edge_shows_its_chain_rule_with_the_engines_gradient(lecture_window, qtbot):
+    window = lecture_window
+    view, panel = window.network_view, window.lecture.panel
+    (x0, y0), (x1, y1) = view.graph_item.layout.edge_segment(16)        # w17: H1 → O1
+    where = view.mapFromScene(x0 + 0.45 * (x1 - x0), y0 + 0.45 * (y1 - y0))
+    assert view.edge_at(view.mapToScene(where)) == 16
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=QPoint(where))
+    idle(window, qtbot)
+    shown = panel.derivation.explanation()
+    assert shown is not None and shown.name == "w17"
+    assert panel.tabs.currentWidget() is panel.derivation
+    sc = load_scenario("lecture-house-prices", seed=0)
+    _, grads = sc.network.loss_and_gradients(sc.X, sc.Y, sc.loss)
+    assert shown.engine_batch == pytest.approx(grads.flat[16], rel=1e-12)
+    assert number_text(grads.flat[16]) in panel.derivation.toPlainText()
+    # A neuron: its δ, and its layer on the activation curve.
+    with qtbot.waitSignal(view.explain_requested):
+        view.explain_requested.emit("H2")
+    idle(window, qtbot)
+    assert panel.derivation.explanation().name == "H2"
+    assert panel.activation.profile().labels[0] == "H1"
+    view.explain_requested.emit("x1")               # an input has no δ: said, not raised
+    idle(window, qtbot)
+    assert panel.derivation.explanation().name == "H2"
+    assert "input" in window.statusBar().currentMessage()
+
+
+def test_breaking_sigmas_derivative_fails_the_check_and_mending_it_passes(lecture_window, qtbot):
+    window = lecture_window
+    check = window.lecture.panel.gradcheck
+    qtbot.mouseClick(check.run_button, Qt.LeftButton)
+    idle(window, qtbot)
+    assert check.result().passed and "PASS" in check.summary.text()
+    check.broken_box.setChecked(True)               # the check reruns by itself
+    idle(window, qtbot)
+    result = check.result()
+    assert result.broken_derivative and not result.passed and "FAIL" in check.summary.text()
+    assert check.table.item(result.worst, 0).background().color() == WORST_FAILED
+    assert window.windowTitle().endswith(BROKEN_SUFFIX) and window.lecture.broken_label.isVisible()
+    assert on_worker(window, lambda t: t.net.broken_sigmoid_derivative)
+    # The phases are computed with the broken σ′ too: δ of the output drops its (1 − β).
+    stepper = window.lecture.stepper()
+    while stepper.phase.kind != "delta":
+        press(window, qtbot, Qt.Key_Right)
+    sc = load_scenario("lecture-house-prices", seed=0)
+    beta = sc.network.predict(sc.X)
+    assert stepper.phase.batch[0] == pytest.approx(float(np.sum((beta - sc.Y) * beta)), rel=1e-12)
+    check.broken_box.setChecked(False)
+    idle(window, qtbot)
+    assert check.result().passed and not check.result().broken_derivative
+    assert not window.windowTitle().endswith(BROKEN_SUFFIX)
+    assert not window.lecture.broken_label.isVisible()
+    assert not on_worker(window, lambda t: t.net.broken_sigmoid_derivative)
+
+
+def test_a_new_scenario_in_lecture_mode_gets_its_own_phases(lecture_window, qtbot):
+    window = lecture_window
+    window.lecture.panel.gradcheck.broken_box.setChecked(True)
+    idle(window, qtbot)
+    window.load_scenario("lecture-pytorch", seed=1)
+    idle(window, qtbot)
+    stepper = window.lecture.stepper()
+    assert window.lecture.is_active() and stepper.index == 0
+    assert stepper.trainer is on_worker(window, lambda t: t)
+    assert not window.lecture.is_broken()           # a new network has the true derivative
+    press(window, qtbot, Qt.Key_Right)
+    assert stepper.phase.kind == "beta"

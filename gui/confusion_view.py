@@ -35,16 +35,17 @@ def short(name: str) -> str:
 
 
 def accuracy_text(outputs, n_train: int, n_test: int) -> str:
-    """'accuracy: test 93.3 % · train 95.0 %', saying so when the worker counted fewer rows
-    than a set has (a big file)."""
+    """'accuracy: test 93.3 % · train 95.0 %', with a second line when the worker counted
+    fewer rows than a set has (a big file).  Short lines: a title wider than the panel
+    would widen the plot beyond it."""
     parts, capped = [], []
     for counts, n, what in ((outputs.confusion_test, n_test, "test"), (outputs.confusion, n_train, "train")):
         if counts is not None:
             parts.append(f"{what} {100 * accuracy(counts):.1f} %")
             if counts.sum() < n:
-                capped.append(f"{int(counts.sum()):,} of {n:,} {what} rows")
+                capped.append(f"{int(counts.sum()):,} {what}")
     text = "accuracy: " + " · ".join(parts)
-    return text + (f" (on the first {' and '.join(capped)})" if capped else "")
+    return text + (f"<br>on the first {' and '.join(capped)} rows" if capped else "")
 
 
 class ConfusionMatrix:

@@ -236,3 +236,26 @@ def test_ctrl_o_opens_a_csv_whatever_has_the_focus(make_window, qtbot, tmp_path)
         dialogs[0].reject()
         qtbot.waitUntil(lambda: not window.csv.flow.loader.is_running(), timeout=TIMEOUT)
     assert len(asked) == 2
+
+
+def test_a_big_many_class_confusion_matrix_stays_readable(qtbot):
+    from core.datasets import Dataset
+    from gui.plots import OutputPanel
+    from gui.worker import CONFUSION_SAMPLES, Outputs
+    k, n_train, n_test = 25, 50_000, 30_000
+    classes = [f"class number {i}" for i in range(k)]
+    dataset = Dataset("many", np.zeros((n_train, 2)), np.zeros((n_train, 1)), ["a", "b"], ["kind"],
+                      "classification", classes=classes, X_test=np.zeros((n_test, 2)), Y_test=np.zeros((n_test, 1)))
+    panel = OutputPanel()
+    qtbot.addWidget(panel)
+    panel.set_dataset(dataset)
+    counts = np.full((k, k), CONFUSION_SAMPLES // (k * k))
+    np.fill_diagonal(counts, 0)
+    counts[0, 0] = CONFUSION_SAMPLES - counts.sum()             # the first class right, the rest wrong
+    panel.refresh(None, Outputs(np.zeros((1, k)), None, None, counts, counts))
+    assert panel.mode == "confusion" and panel.confusion.texts == []        # too many cells to write in
+    ticks = panel.getPlotItem().getAxis("left")._tickLevels[0]
+    assert len(ticks) <= 20 and ticks[0] == (0, "class numbe…")
+    share = f"{100 * counts[0, 0] / CONFUSION_SAMPLES:.1f} %"
+    assert panel._title == (f"Confusion matrix (test rows)<br>accuracy: test {share} · train {share}"
+                            f"<br>on the first {CONFUSION_SAMPLES:,} test and {CONFUSION_SAMPLES:,} train rows")

@@ -12,7 +12,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402  (PySide6 before pyqtgraph)
 
-from core.errors import BackpropLabError  # noqa: E402
+from core.errors import BackpropLabError, ScenarioError  # noqa: E402
 
 from .worker import GuiPriority  # noqa: E402
 
@@ -66,17 +66,40 @@ def run_app(args) -> int:
     window = MainWindow(scenario=args.scenario or last_scenario(), seed=args.seed)
     if args.lr is not None:
         window.set_learning_rate(args.lr)
+    epochs = args.epochs or 0
     if args.screenshot:
         try:
-            return take_screenshot(app, window, args.screenshot, args.epochs or 0)
+            if args.remedy:
+                window.resize(*SCREENSHOT_SIZE)
+                window.show()
+                apply_remedy(window, epochs)
+                epochs = 0
+            return take_screenshot(app, window, args.screenshot, epochs)
         finally:
             window.close()
     window.show()
     window.raise_()
     window.activateWindow()         # keys reach the network view at once, even without a WM
-    if args.epochs:
-        window.run_epochs(args.epochs)
+    if args.remedy:
+        apply_remedy(window, epochs)
+    elif epochs:
+        window.run_epochs(epochs)
     return app.exec()
+
+
+def apply_remedy(window, epochs: int):
+    """--remedy: the scenario reruns with its remedy.  With --epochs N the failing run
+    trains N epochs first and stays on the loss plot as the ghost, then the remedy's run
+    trains N epochs, so one picture has both."""
+    scenario = window.scenario
+    if not scenario.has_remedy:
+        raise ScenarioError(f"scenario {scenario.name!r} has no remedy")
+    if epochs:
+        window.run_epochs(epochs, wait=True)
+    rerun = window.scenario_lab.set_remedy(True, epochs=epochs or None)
+    if rerun is not None:
+        process_events_until(rerun.done, timeout=24 * 3600)
+        rerun.result()
 
 
 def check_writable(path: str):
@@ -94,6 +117,7 @@ def take_screenshot(app, window, path: str, epochs: int) -> int:
     if epochs:
         window.run_epochs(epochs, wait=True)
     window.wait_until_drawn()
+    window.scenario_lab.measure_now()       # the scenario's verdict is in the picture
     image = window.grab().toImage()
     if not image.save(path, "PNG"):
         raise BackpropLabError(f"cannot write {path}: saving the PNG failed")

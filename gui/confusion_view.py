@@ -34,18 +34,22 @@ def short(name: str) -> str:
     return name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
 
 
-def accuracy_text(outputs, n_train: int, n_test: int) -> str:
-    """'accuracy: test 93.3 % · train 95.0 %', with a second line when the worker counted
-    fewer rows than a set has (a big file).  Short lines: a title wider than the panel
-    would widen the plot beyond it."""
-    parts, capped = [], []
-    for counts, n, what in ((outputs.confusion_test, n_test, "test"), (outputs.confusion, n_train, "train")):
-        if counts is not None:
-            parts.append(f"{what} {100 * accuracy(counts):.1f} %")
-            if counts.sum() < n:
-                capped.append(f"{int(counts.sum()):,} {what}")
-    text = "accuracy: " + " · ".join(parts)
-    return text + (f"<br>on the first {' and '.join(capped)} rows" if capped else "")
+def accuracy_title(base: str, outputs, n_train: int, n_test: int, matrix: bool) -> str:
+    """Two short lines (one long one would widen the plot beyond its panel): what is shown
+    — for the matrix, which rows, 'first 20,000 of 200,000' on a big file — and
+    'accuracy: test 93.3 % · train 95.0 %'."""
+    sets = [(what, counts, n) for what, counts, n in (("test", outputs.confusion_test, n_test),
+                                                      ("train", outputs.confusion, n_train))
+            if counts is not None]
+    def rows(what, counts, n):
+        counted = int(counts.sum())
+        return f"{what} rows" if counted >= n else f"first {counted:,} of {n:,} {what} rows"
+    if matrix:                          # the matrix shows the first set (test, if there is one)
+        base = f"{base} ({rows(*sets[0])})"
+    parts = [f"{what} {100 * accuracy(counts):.1f} %" +
+             ("" if counts.sum() >= n or (matrix and i == 0) else f" (first {int(counts.sum()):,})")
+             for i, (what, counts, n) in enumerate(sets)]
+    return f"{base}<br>accuracy: " + " · ".join(parts)
 
 
 class ConfusionMatrix:

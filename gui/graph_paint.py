@@ -23,6 +23,7 @@ from . import colours
 from .graph_layout import GraphLayout, Node
 
 MAX_LABELLED_EDGES = 60     # w-number labels only where they can still be read
+MIN_HEADER_PX = 10          # column titles smaller than this are shortened instead
 DIM_OPACITY = 0.18          # lecture highlight: everything not emphasised
 TEXT = QColor(30, 30, 30)
 MUTED_TEXT = QColor(90, 90, 90)
@@ -288,20 +289,33 @@ def paint_frame(painter: QPainter, layout: GraphLayout, state: ViewState, frame:
         paint_legend(painter, layout, state)
 
 
-def _paint_headers(painter, layout, state):
-    last = len(layout.sizes) - 1
+def header_titles(sizes, activation_names, detail: int) -> list[str]:
+    """Column titles, from most detailed (0: "Hidden 3 (10) · sigmoid") through 1 ("H3 (10)")
+    to 2 ("H3"): a deep net's columns are too close for the long ones."""
+    last = len(sizes) - 1
     titles = []
     for level in range(last + 1):
-        if level == 0:
-            titles.append(f"Inputs ({layout.sizes[0]})")
-            continue
-        kind = "Output" if level == last else "Hidden" if last == 2 else f"Hidden {level}"
-        act = state.activation_names[level - 1] if level - 1 < len(state.activation_names) else ""
-        titles.append(f"{kind} ({layout.sizes[level]}) · {act}")
-    font = _font(layout.m["header_px"], bold=True)
-    widest = max(QFontMetricsF(font).horizontalAdvance(t) for t in titles)
-    if len(titles) > 1 and widest > 0.95 * layout.column_gap:     # columns too close: smaller titles
-        font = _font(layout.m["header_px"] * 0.95 * layout.column_gap / widest, bold=True)
+        kind = "Inputs" if level == 0 else "Output" if level == last else \
+            "Hidden" if last == 2 else f"Hidden {level}"
+        short = "x" if level == 0 else "O" if level == last else "H" if last == 2 else f"H{level}"
+        act = activation_names[level - 1] if 0 < level <= len(activation_names) else ""
+        titles.append((f"{kind} ({sizes[level]})" + (f" · {act}" if act else ""),
+                       f"{short} ({sizes[level]})", short)[detail])
+    return titles
+
+
+def _paint_headers(painter, layout, state):
+    # The most detailed titles that fit their columns at a readable size; the shortest
+    # ones shrink as far as they must.
+    for detail in range(3):
+        titles = header_titles(layout.sizes, state.activation_names, detail)
+        px = layout.m["header_px"]
+        widest = max(QFontMetricsF(_font(px, bold=True)).horizontalAdvance(t) for t in titles)
+        if len(titles) > 1 and widest > 0.95 * layout.column_gap:     # columns too close
+            px *= 0.95 * layout.column_gap / widest
+        if px >= MIN_HEADER_PX:
+            break
+    font = _font(px, bold=True)
     painter.setFont(font)
     painter.setPen(TEXT)
     fm = QFontMetricsF(font)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QHBoxLayout, QInputDialog,
                                QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter,
-                               QTextBrowser, QToolBar, QVBoxLayout, QWidget)
+                               QToolBar, QVBoxLayout, QWidget)
 
 from core.errors import BackpropLabError
 from core.network import Network
@@ -31,8 +31,11 @@ from .controls import (SPEEDS, ControlPanel, GranularityPicker, NetworkChoice, S
                        SpeedControl)
 from .csv_actions import CSVActions, output_names
 from .lecture_mode import LectureMode
+from .lr_range_dock import LRRangeTool
 from .network_view import NetworkView
 from .plots import LossPlot, OutputPanel, PlotPanel, configure_pyqtgraph
+from .scenario_lab import ScenarioLab
+from .scenario_panel import ScenarioPanel
 from .worker import (EPOCH, FRAME_SECONDS, GuiPriority, HistoryMirror, OutputProbe, TrainingThread,
                      TrainingWorker)
 
@@ -79,6 +82,8 @@ class MainWindow(QMainWindow):
         self.csv = CSVActions(self)
         self._restore_settings()
         self.lecture = LectureMode(self)
+        self.scenario_lab = ScenarioLab(self)
+        self.lr_range = LRRangeTool(self)
         self.load_scenario(scenario, seed)
         QApplication.instance().aboutToQuit.connect(self._stop_training)
         self.network_view.setFocus(Qt.OtherFocusReason)
@@ -86,9 +91,7 @@ class MainWindow(QMainWindow):
     # -- construction --------------------------------------------------------------------
     def _build_widgets(self):
         self.network_view = NetworkView()
-        self.narrative = QTextBrowser()
-        self.narrative.setOpenExternalLinks(True)
-        self.narrative.setMinimumWidth(200)
+        self.narrative = ScenarioPanel()       # title, narrative, remedy toggle, metric
         self.loss_plot = LossPlot()
         self.output_panel = OutputPanel()
         self.plots = PlotPanel(self.loss_plot, self.output_panel)
@@ -129,7 +132,7 @@ class MainWindow(QMainWindow):
         self.side.addWidget(self.narrative)
         self.side.addWidget(self.loss_plot)
         self.side.addWidget(self.output_panel)
-        self.side.setSizes([150, 300, 300])
+        self.side.setSizes([290, 250, 210])
         self.top = QSplitter(Qt.Horizontal)
         self.top.addWidget(network_panel)
         self.top.addWidget(self.side)
@@ -231,7 +234,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for action in (self.presentation_action, self.zoom_in_action, self.zoom_out_action):
             view.addAction(action)
-        training = self.menuBar().addMenu("&Training")
+        training = self.training_menu = self.menuBar().addMenu("&Training")
         for action in (self.play_action, self.step_action, self.back_action, self.reset_action):
             training.addAction(action)
 
@@ -273,10 +276,10 @@ class MainWindow(QMainWindow):
         c.architecture.set_io(self.dataset)
         c.architecture.set_choice(_choice_of(scenario.network, scenario.config.loss))
         c.training.set_config(scenario.config, self.dataset.n_samples)
-        self.narrative.setHtml(_narrative_html(scenario))
         self.loss_plot.set_ghost(None, None)
         self.set_colour_mode(scenario.colour_mode)
         self._start(scenario.network, scenario.config)
+        self.scenario_lab.scenario_loaded(scenario)
 
     def _start(self, network: Network, config: TrainConfig):
         d = self.dataset
@@ -646,11 +649,3 @@ class MainWindow(QMainWindow):
 def _choice_of(network: Network, loss: str) -> NetworkChoice:
     return NetworkChoice(hidden=tuple(network.sizes[1:-1]), activations=tuple(network.activation_names),
                          init=network.init, loss=loss, seed=int(network.seed))
-
-
-def _narrative_html(scenario) -> str:
-    from html import escape
-    text = f"<h3>{escape(scenario.title)}</h3><p>{escape(scenario.narrative)}</p>"
-    if scenario.remedy_description:
-        text += f"<p><b>Remedy:</b> {escape(scenario.remedy_description)}</p>"
-    return text

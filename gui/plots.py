@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout
 
 from core.numbering import neuron_name
 
-from .confusion_view import ConfusionMatrix, accuracy_text
+from .confusion_view import ConfusionMatrix, accuracy_title
 
 MAX_POINTS = 1500               # points per drawn curve, whatever the history's length
 # Okabe & Ito's colour-blind safe palette (black last).
@@ -480,11 +480,8 @@ class OutputPanel(_Plot):
         if outputs.confusion is None:
             return
         d = self.dataset
-        shown = "training rows" if outputs.confusion_test is None else "test rows"
-        what = f"{self._base_title} ({shown})" if self.mode == "confusion" else self._base_title
-        # Two lines: one long line would widen the panel beyond the window.
-        self._title = f"{what}<br>" + accuracy_text(outputs, d.n_samples,
-                                                    0 if d.Y_test is None else len(d.Y_test))
+        self._title = accuracy_title(self._base_title, outputs, d.n_samples,
+                                     0 if d.Y_test is None else len(d.Y_test), self.mode == "confusion")
         self.getPlotItem().setTitle(self._title, size=self._pt(10))
 
     def set_font_scale(self, scale: float):

@@ -468,6 +468,9 @@ class TrainingWorker(QObject):
         t = self._trainer
         epoch, reason = t.diverged_epoch, t.diverged_reason
         t.restore(self._slice_start)
+        # Log every replayed epoch: a run that blows up within a few epochs of a slice
+        # (exploding gradients) would otherwise leave its plots a single point.
+        t.log_every = 1
         while True:
             state = t.state()
             self._run_units(1)

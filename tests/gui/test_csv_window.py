@@ -257,5 +257,5 @@ def test_a_big_many_class_confusion_matrix_stays_readable(qtbot):
     ticks = panel.getPlotItem().getAxis("left")._tickLevels[0]
     assert len(ticks) <= 20 and ticks[0] == (0, "class numbe…")
     share = f"{100 * counts[0, 0] / CONFUSION_SAMPLES:.1f} %"
-    assert panel._title == (f"Confusion matrix (test rows)<br>accuracy: test {share} · train {share}"
-                            f"<br>on the first {CONFUSION_SAMPLES:,} test and {CONFUSION_SAMPLES:,} train rows")
+    assert panel._title == (f"Confusion matrix (first {CONFUSION_SAMPLES:,} of {n_test:,} test rows)<br>"
+                            f"accuracy: test {share} · train {share} (first {CONFUSION_SAMPLES:,})")

@@ -25,13 +25,17 @@ from core.numbering import neuron_name
 
 from .confusion_view import ConfusionMatrix, accuracy_title
 
+
 MAX_POINTS = 1500               # points per drawn curve, whatever the history's length
 # Okabe & Ito's colour-blind safe palette (black last).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 TRAIN_COLOUR, TEST_COLOUR, GHOST_COLOUR = "#0072B2", "#E69F00", "#9A9A9A"
+EMPHASIS_COLOUR = "#D55E00"     # the plot a scenario's diagnosis is read from
 CLASS_COLOURS = ((232, 113, 10), (24, 104, 178), (0, 158, 115), (204, 121, 167),
                  (86, 180, 233), (213, 94, 0), (240, 228, 66), (0, 0, 0))
 BASE_POINT_SIZE = 9.0
+FAINT_ALPHA = 70                # curves drawn behind the one a diagnosis is read from
+GHOST_HEADROOM, GHOST_DECADES = 3.0, 2     # how far above the run a ghost stretches the axis
 FEW_LAYERS = 4                  # up to this many layers every curve gets a legend entry
 
 
@@ -152,6 +156,7 @@ class _Plot(pg.PlotWidget):
         self._ranges = None
         self.legend = None
         self._scale = 1.0
+        self.emphasised = False
         self._apply_fonts()
 
     def _user_moved(self, *_):
@@ -191,10 +196,20 @@ class _Plot(pg.PlotWidget):
         self._scale = scale
         self._apply_fonts()
 
+    def set_emphasised(self, on: bool):
+        """The scenario's diagnostic plot: a marked, coloured title and a frame."""
+        self.emphasised = bool(on)
+        self.setStyleSheet(f"{type(self).__name__} {{ border: 2px solid {EMPHASIS_COLOUR}; }}"
+                           if on else "")
+        self._apply_fonts()
+
     def _apply_fonts(self):
         scale = self._scale
         item = self.getPlotItem()
-        item.setTitle(self._title, size=self._pt(10))
+        if self.emphasised:
+            item.setTitle(f"◆ {self._title}", size=self._pt(10), color=EMPHASIS_COLOUR, bold=True)
+        else:
+            item.setTitle(self._title, size=self._pt(10))
         font = QFont()
         font.setPointSizeF(8 * scale)
         for side, text in zip(("bottom", "left"), self._labels):
@@ -238,6 +253,7 @@ class LossPlot(QWidget):
         layout.addWidget(self.plot, 1)
         self._log = False
         self._ghost_data = None
+        self._ghost_label = "previous run"
         self._data = (np.empty(0), np.empty(0), np.empty(0), np.empty(0))
 
     def set_log_scale(self, on: bool):
@@ -255,13 +271,25 @@ class LossPlot(QWidget):
     def is_log_scale(self) -> bool:
         return self._log
 
-    def set_ghost(self, epochs, values):
-        """Show (epochs, values) as a dashed grey curve behind the loss; None clears it."""
+    def set_ghost(self, epochs, values, label: str = "previous run"):
+        """Show (epochs, values) as a dashed grey curve behind the loss, named `label` in
+        the legend; None clears it."""
+        if label != self._ghost_label:
+            self.plot.show_in_legend(self.ghost, self._ghost_label, False)
+            self._ghost_label = label
         if epochs is None or values is None or len(epochs) == 0:
             self._ghost_data = None
         else:
             self._ghost_data = decimate(np.asarray(epochs, float), np.asarray(values, float))
         self._draw()
+
+    def train_curve(self):
+        """The train loss as last handed to the plot: (epochs, values), not decimated."""
+        return self._data[0].copy(), self._data[1].copy()
+
+    def ghost_curve(self):
+        """The ghost as drawn (decimated), or None."""
+        return self._ghost_data
 
     def refresh(self, mirror, outputs=None):
         log_epochs = mirror.log_epochs.view()
@@ -281,17 +309,27 @@ class LossPlot(QWidget):
             x, y = decimate(test_epochs.astype(float), test)
             self.test.setData(x, shape(y), connect="finite")
         self.ghost.setVisible(self._ghost_data is not None)
-        self.plot.show_in_legend(self.ghost, "previous run", self._ghost_data is not None)
+        self.plot.show_in_legend(self.ghost, self._ghost_label, self._ghost_data is not None)
         shown_x, shown_y = [epochs], [loss]
         if self._ghost_data is not None:
             self.ghost.setData(self._ghost_data[0], shape(self._ghost_data[1]), connect="finite")
             shown_x.append(self._ghost_data[0])
-            shown_y.append(self._ghost_data[1])
+            shown_y.append(self._ghost_ceiling(self._ghost_data[1], loss))
         if has_test:
             shown_y.append(test)
         last = max((float(x[-1]) for x in shown_x if len(x)), default=0.0)
         self.plot.set_ranges(self.plot.epoch_range(np.array([last])),
                              round_range(np.concatenate(shown_y), self._log))
+
+    def _ghost_ceiling(self, ghost, loss):
+        """The ghost's values as far as the axes follow them: at most GHOST_HEADROOM (linear)
+        or GHOST_DECADES decades (log) above this run's loss.  A diverged ghost then leaves
+        through the top instead of squashing the run beside it into a flat line."""
+        finite = loss[np.isfinite(loss)]
+        if not finite.size:
+            return ghost
+        top = finite.max() * (10 ** GHOST_DECADES if self._log else GHOST_HEADROOM)
+        return np.minimum(ghost, top)
 
     def set_font_scale(self, scale: float):
         self.plot.set_font_scale(scale)
@@ -351,6 +389,8 @@ class HealthPlot(_Plot):
         super().__init__("Dead (—) and saturated (- -) units", "epoch", "fraction", parent)
         self.add_legend(columns=2)
         self.curves = []
+        self._pens = []                 # per curve: (its own pen, a faint one)
+        self.focus = None
         self.note = pg.TextItem("", color="#555555", anchor=(0.5, 0.5))
         self.getPlotItem().addItem(self.note, ignoreBounds=True)
 
@@ -359,7 +399,7 @@ class HealthPlot(_Plot):
         for _, _, curve in self.curves:
             item.removeItem(curve)
             self.legend.removeItem(curve)
-        self.curves = []
+        self.curves, self._pens = [], []
         colours = layer_colours(len(activation_names))
         # core.diagnostics counts dead units for ReLU, saturated ones for sigmoid and tanh.
         for field, kinds, word, style in (("dead_fraction", ("relu",), "dead", Qt.SolidLine),
@@ -367,11 +407,24 @@ class HealthPlot(_Plot):
                                            Qt.DashLine)):
             layers = [l for l, act in enumerate(activation_names) if act in kinds]
             for i, l in enumerate(layers):
-                curve = item.plot([], [], pen=_pen(colours[l], 2, style))
+                faint = pg.mkColor(colours[l])
+                faint.setAlpha(FAINT_ALPHA)
+                self._pens.append((_pen(colours[l], 2, style), _pen(faint, 1.2, style)))
+                curve = item.plot([], [], pen=self._pens[-1][0])
                 self.curves.append((field, l, curve))
                 self.show_in_legend(curve, f"{word} {level_name(sizes, l + 1)} ({activation_names[l]})",
                                     in_legend(i, len(layers)))
         self.note.setText("" if self.curves else "no ReLU, sigmoid or tanh layers")
+        self.set_focus(self.focus)
+
+    def set_focus(self, field: str | None):
+        """Draw one family ("dead_fraction" or "saturated_fraction") as usual and the other
+        faintly behind it, so a scenario's diagnosis is not lost in the other's noise."""
+        self.focus = field
+        for (curve_field, _, curve), (pen, faint) in zip(self.curves, self._pens):
+            behind = field is not None and curve_field != field
+            curve.setPen(faint if behind else pen)
+            curve.setZValue(-1 if behind else 0)
 
     def refresh(self, mirror, outputs=None):
         epochs = mirror.log_epochs.view().astype(float)
@@ -395,6 +448,7 @@ class OutputPanel(_Plot):
         item = self.getPlotItem()
         self.diagonal = item.plot([], [], pen=_pen("#666666", 1.5, Qt.DotLine))
         self.heat = pg.ImageItem()
+        self.heat_rect = QRectF()           # where the heat map goes (boundary mode)
         item.addItem(self.heat)
         self.train_points = pg.ScatterPlotItem(size=BASE_POINT_SIZE, pen=pg.mkPen("k", width=0.8),
                                                brush=pg.mkBrush(TRAIN_COLOUR))
@@ -432,7 +486,7 @@ class OutputPanel(_Plot):
             self._title = "Decision boundary"
             self._labels = tuple(dataset.feature_names[:2])
             gx, gy = grid_axes
-            self.heat.setRect(QRectF(gx[0], gy[0], gx[-1] - gx[0], gy[-1] - gy[0]))
+            self.heat_rect = QRectF(gx[0], gy[0], gx[-1] - gx[0], gy[-1] - gy[0])
             self.heat.setVisible(True)
             labels = dataset.Y[:, 0].astype(int)
             self.train_points.setData(dataset.X[:, 0], dataset.X[:, 1],
@@ -458,6 +512,9 @@ class OutputPanel(_Plot):
         else:
             if self.mode == "boundary":
                 self.heat.setImage(boundary_image(outputs.grid), autoLevels=False)
+                # After setImage: setRect scales by the current image's pixels, and before
+                # the first image there are none (the map came out 64× too large).
+                self.heat.setRect(self.heat_rect)
             else:
                 self.confusion.show(outputs.confusion if outputs.confusion_test is None
                                     else outputs.confusion_test)
@@ -544,6 +601,17 @@ class PlotPanel(QWidget):
         "update_ratio"), or None for the loss."""
         return {"grad_norm": self.grad, "dead": self.health, "saturated": self.health,
                 "update_ratio": self.ratio}.get(name)
+
+    def emphasise(self, name: str):
+        """Put the scenario's diagnostic plot ("loss", "grad_norm", "dead", ...) in front:
+        its title marked and framed, in the row of diagnostic plots twice as wide, and on
+        the dead / saturated plot the other family of curves faint."""
+        chosen = self.diagnostic(name)
+        for plot in (self.grad, self.health, self.ratio):
+            plot.set_emphasised(plot is chosen)
+            self.layout().setStretchFactor(plot, 2 if plot is chosen else 1)
+        self.health.set_focus({"dead": "dead_fraction", "saturated": "saturated_fraction"}.get(name))
+        self.loss.plot.set_emphasised(name == "loss")
 
     def show_only(self, plot):
         """Presentation mode: the diagnostic row keeps one plot (None: all of them)."""

@@ -118,7 +118,7 @@ class CSVActions(QObject):
             w.show_message(f"{name} not opened: the current network is kept")
             return
         w.use_scenario(scenario)
-        w.narrative.setHtml(narrative_html(scenario, notes))
+        w.narrative.text.setHtml(narrative_html(scenario, notes))     # the scenario panel's text
         w.show_message(f"Opened {name}: {scenario.title.split(': ', 1)[-1]}")
 
     def _failed(self, message: str):

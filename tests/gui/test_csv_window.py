@@ -106,7 +106,7 @@ def test_regression_csv_trains_and_shows_predicted_against_actual_in_dollars(mak
     assert np.allclose(predicted, expected)
     assert len(panel.test_points.getData()[0]) == len(d.Y_test) == 16
     assert_test_loss_drawn(window)
-    assert "houses" in window.narrative.toPlainText()
+    assert "houses" in window.narrative.text.toPlainText()
     # A CSV is never remembered as the scenario to open next time.
     assert window.settings.value("scenario") == "lecture-house-prices"
     assert window.controls.scenario.currentIndex() == -1

@@ -5,6 +5,7 @@ Every bad argument or file ends in one line on stderr and exit code 2, never a t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from core.errors import BackpropLabError
@@ -210,33 +211,56 @@ def lr_range_test(args, setup: Setup) -> int:
     return 0
 
 
+def data_source(args, setup: Setup):
+    """Where the run's data came from, for a saved session and the figures' window."""
+    from core.session import DataSource
+    session = getattr(setup, "session", None)
+    if session is not None:
+        return session.source
+    if setup.scenario is not None:
+        return DataSource.from_scenario(setup.scenario)
+    if args.data:
+        options = {"target": args.target, "features": args.features, "missing": args.missing,
+                   "standardise": not args.no_standardise, "test_fraction": args.test_fraction}
+        return DataSource.from_csv(setup.dataset, args.data, options)
+    return DataSource(setup.dataset)
+
+
 def save_and_export(args, setup: Setup):
-    """After training: --save-session, then the code exports.  An exported script trains
-    the run's --epochs (100 if none) afresh from the current weights."""
+    """After training: --save-session, then the code exports, then the figures.  An
+    exported script trains the run's --epochs (100 if none) afresh from the current
+    weights."""
     from core.export_code import export_numpy, export_pytorch
-    from core.session import DataSource, save_session
+    from core.session import save_session
     trainer = setup.trainer
+    session = getattr(setup, "session", None)
+    view = session.view if session is not None else None
     if args.save_session:
-        session = getattr(setup, "session", None)
-        if session is not None:
-            source, view = session.source, session.view
-        elif setup.scenario is not None:
-            source, view = DataSource.from_scenario(setup.scenario), None
-        elif args.data:
-            options = {"target": args.target, "features": args.features, "missing": args.missing,
-                       "standardise": not args.no_standardise, "test_fraction": args.test_fraction}
-            source, view = DataSource.from_csv(setup.dataset, args.data, options), None
-        else:
-            source, view = DataSource(setup.dataset), None
-        save_session(args.save_session, trainer, source, view, name=setup.name, title=setup.title)
+        save_session(args.save_session, trainer, data_source(args, setup), view, name=setup.name,
+                     title=setup.title)
     script_epochs = setup.epochs or 100
     if args.export_pytorch:
         export_pytorch(args.export_pytorch, trainer, script_epochs, setup.dataset, setup.title)
     if args.export_numpy:
         export_numpy(args.export_numpy, trainer, script_epochs, setup.dataset, setup.title)
     if args.export_figures:
-        raise UsageError("--export-figures is not available yet (it draws with the window's "
-                         "network view and plots)")
+        # Last: the window's training thread takes the trainer over.
+        from gui.figure_export import export_figures
+        written = export_figures(args.export_figures, trainer, setup.dataset, setup.name, setup.title,
+                                 data_source(args, setup), view)
+        print(f"figures: {', '.join(p.name for p in written)} in {args.export_figures}")
+
+
+def check_output_folder(path: str, flag: str):
+    """Refuse a folder for output files that cannot be made or written, before training."""
+    target = os.path.abspath(path)
+    if os.path.exists(target) and not os.path.isdir(target):
+        raise UsageError(f"{flag} {path}: is a file, not a folder")
+    existing = target
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+        raise UsageError(f"{flag} {path}: the folder {existing} is not writable")
 
 
 def run_headless(args) -> int:
@@ -245,6 +269,8 @@ def run_headless(args) -> int:
     for flag in ("json", "save_session", "export_pytorch", "export_numpy"):
         if getattr(args, flag):
             check_output_path(getattr(args, flag), "--" + flag.replace("_", "-"))
+    if args.export_figures:
+        check_output_folder(args.export_figures, "--export-figures")
     if args.load_session:
         setup = setup_from_session(args)
     elif args.data:

@@ -80,6 +80,7 @@ def run_app(args) -> int:
     window.show()
     window.raise_()
     window.activateWindow()         # keys reach the network view at once, even without a WM
+    window.sessions.offer_recovery()  # training autosaved before an unclean exit, if any
     if args.remedy:
         apply_remedy(window, epochs)
     elif epochs:

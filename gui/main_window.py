@@ -36,6 +36,7 @@ from .network_view import NetworkView
 from .plots import LossPlot, OutputPanel, PlotPanel, configure_pyqtgraph
 from .scenario_lab import ScenarioLab
 from .scenario_panel import ScenarioPanel
+from .session_actions import SessionActions
 from .worker import (EPOCH, FRAME_SECONDS, GuiPriority, HistoryMirror, OutputProbe, TrainingThread,
                      TrainingWorker)
 
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_controls()
         self.csv = CSVActions(self)
+        self.sessions = SessionActions(self)
         self._restore_settings()
         self.lecture = LectureMode(self)
         self.scenario_lab = ScenarioLab(self)
@@ -265,9 +267,9 @@ class MainWindow(QMainWindow):
         self.use_scenario(load_scenario(name, seed=seed, remedy=remedy))
         self.settings.setValue("scenario", self.scenario.name)
 
-    def use_scenario(self, scenario):
+    def use_scenario(self, scenario, trainer: Trainer | None = None):
         """Train on `scenario` (a bundled one, or a CSV file's "csv:<stem>") from its initial
-        weights."""
+        weights, or go on with `trainer` where it stands (a reopened session)."""
         self.scenario = scenario
         self.dataset = scenario.dataset
         c = self.controls
@@ -278,12 +280,13 @@ class MainWindow(QMainWindow):
         c.training.set_config(scenario.config, self.dataset.n_samples)
         self.loss_plot.set_ghost(None, None)
         self.set_colour_mode(scenario.colour_mode)
-        self._start(scenario.network, scenario.config)
+        self._start(scenario.network, scenario.config, trainer)
         self.scenario_lab.scenario_loaded(scenario)
 
-    def _start(self, network: Network, config: TrainConfig):
+    def _start(self, network: Network, config: TrainConfig, trainer: Trainer | None = None):
         d = self.dataset
-        trainer = Trainer(network, d.X, d.Y, config, d.X_test, d.Y_test, log_every=1)
+        if trainer is None:
+            trainer = Trainer(network, d.X, d.Y, config, d.X_test, d.Y_test, log_every=1)
         self._stop_training()               # only once the new trainer is sure to exist
         self._run_id += 1
         self._frame = self._pending = self._outputs = None
@@ -634,10 +637,15 @@ class MainWindow(QMainWindow):
 
     # -- Qt events -------------------------------------------------------------------------
     def closeEvent(self, event):
+        # The user closing the window asks about unsaved training; close() from code does not.
+        if event.spontaneous() and not self.sessions.close_requested():
+            event.ignore()
+            return
         self._save_settings()
         self._draw_timer.stop()
         self.csv.shutdown()                 # a CSV still loading, before the training thread
         self._stop_training()
+        self.sessions.closed()              # a clean quit leaves no recovery copy
         super().closeEvent(event)
 
     def event(self, event):

@@ -165,18 +165,15 @@ def listing(names, shown: int = 12) -> str:
 
 
 def narrative_html(scenario, notes) -> str:
-    """The narrative panel for a CSV data set: what is predicted from what, how the network
-    learns it, and the importer's notes."""
-    d, config = scenario.dataset, scenario.config
+    """The narrative panel for a CSV data set: what is predicted from what, the rows, the
+    scaling and the importer's notes — facts about the data only, since the network and
+    its training settings can change (they are in the graph and the controls)."""
+    d = scenario.dataset
     target = escape(d.target_names[0])
     if d.task == "classification":
         task = f"which of {len(d.classes)} classes <b>{target}</b> is ({listing(d.classes)})"
     else:
         task = f"<b>{target}</b> (regression)"
-    inputs = listing(d.feature_names)
-    sizes = "-".join(str(s) for s in scenario.network.sizes)
-    acts = ", ".join(scenario.network.activation_names)
-    batch = f"mini-batches of {config.batch_size}" if config.batch_size else "full batch"
     scaled = ("Inputs standardised (v − mean) / std with the training rows' statistics"
               + ("; the target too, shown in its own units" if d.task == "regression" else "")
               if d.x_mean is not None else
@@ -184,11 +181,8 @@ def narrative_html(scenario, notes) -> str:
               "that does to the loss and the gradients")
     n_test = 0 if d.X_test is None else len(d.X_test)
     html = (f"<h3>{escape(d.name)}</h3>"
-            f"<p>Predicts {task} from {d.X.shape[1]} inputs: {inputs}.</p>"
-            f"<p>Network {sizes} ({escape(acts)}), loss {escape(config.loss)}, "
-            f"{escape(config.optimizer.name)} η = {config.optimizer.lr:g}, {batch}. "
-            f"{d.n_samples} training rows, {n_test} test rows.</p>"
-            f"<p>{scaled}.</p>")
+            f"<p>Predicts {task} from {d.X.shape[1]} inputs: {listing(d.feature_names)}.</p>"
+            f"<p>{d.n_samples:,} training rows, {n_test:,} test rows. {scaled}.</p>")
     if notes:
         html += "<p><b>Notes on the file:</b></p><ul>" + "".join(
             f"<li>{escape(n)}</li>" for n in notes) + "</ul>"

@@ -40,6 +40,7 @@ class LRRangeTool(QObject):
         window.training_menu.addAction(self.action)
         window.narrative.range_test_requested.connect(self.run)
         self._finished.connect(self._show, Qt.QueuedConnection)
+        window.font_scale_changed.connect(self.view.set_font_scale)
         self.running = False
 
     def run(self):

@@ -42,6 +42,7 @@ class ScenarioPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._badge_colour = None           # set with the first verdict
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(True)
         self.text.setFocusPolicy(Qt.NoFocus)        # PageDown/arrows stay the transport's
@@ -122,6 +123,7 @@ class ScenarioPanel(QWidget):
         self._fit_sentence()
 
     def _show_badge(self, word: str, colour: str):
+        self._badge_colour = colour
         self.badge.setText(word)
         self.badge.setStyleSheet(BADGE_STYLE.format(colour=colour))
         # A style sheet's padding is not always in the size hint yet: room for it explicitly.
@@ -135,6 +137,12 @@ class ScenarioPanel(QWidget):
         height = self.sentence.heightForWidth(self.sentence.width())
         if height > 0:
             self.sentence.setMinimumHeight(height)
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.FontChange and self._badge_colour:   # zoom, presentation mode
+            self._show_badge(self.badge.text(), self._badge_colour)
+            self._fit_sentence()
 
     def eventFilter(self, watched, event):
         if watched is self.sentence and event.type() == QEvent.Resize:

@@ -47,6 +47,7 @@ REWIND_BYTES = 256 << 20
 OUTPUT_SAMPLES = 2000        # predictions shown for at most this many samples
 CONFUSION_SAMPLES = 20000    # rows a classifier's confusion matrices count, per set
 GRID = 64                    # decision-boundary grid (GRID × GRID points)
+EARLY_EPOCHS = 100           # played flat out, every epoch up to here is logged
 
 EPOCH, BATCH, SAMPLE = "epoch", "batch", "sample"
 GRANULARITIES = (EPOCH, BATCH, SAMPLE)
@@ -190,9 +191,10 @@ def grid_axes(X) -> tuple[np.ndarray, np.ndarray]:
             np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID))
 
 
-def _nice_log_every(epochs_per_second: float) -> int:
-    """Log diagnostics ~50 times a second at most: 1, 10, 100, ... epochs apart."""
-    if epochs_per_second <= 50:
+def _nice_log_every(epochs_per_second: float, epoch: int) -> int:
+    """Every epoch for the first EARLY_EPOCHS (where vanishing and exploding gradients
+    show), then diagnostics ~50 times a second at most: 1, 10, 100, ... epochs apart."""
+    if epochs_per_second <= 50 or epoch < EARLY_EPOCHS:
         return 1
     return 10 ** math.ceil(math.log10(epochs_per_second / 50))
 
@@ -400,7 +402,7 @@ class TrainingWorker(QObject):
         t = self._trainer
         before = self._before_advancing()
         if t.log_every == 1:                # just started: guess until measured
-            t.log_every = _nice_log_every(self._eps or 5000)
+            t.log_every = _nice_log_every(self._eps or 5000, t.epoch)
         deadline = time.perf_counter() + SLICE_SECONDS
         priority = self._priority
         while not t.diverged:
@@ -490,7 +492,7 @@ class TrainingWorker(QObject):
             self._eps = max(0.0, (self._trainer.epoch - e0) / (now - t0))
             self._eps_mark = (now, self._trainer.epoch)
             if self._speed is None:
-                self._trainer.log_every = _nice_log_every(self._eps)
+                self._trainer.log_every = _nice_log_every(self._eps, self._trainer.epoch)
 
     # -- commands (worker thread) ------------------------------------------------------
     def _step(self):

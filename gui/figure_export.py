@@ -248,6 +248,7 @@ def export_figures(directory, trainer, dataset, name: str, title: str, source=No
                                          source, view)
             window.resize(*FIGURE_WINDOW_SIZE)
             window.show()
+            window.scenario_lab.measure_now()   # the scenario's verdict is in window.png
             return export_all(window, directory, scale)
         finally:
             window.close()

@@ -137,7 +137,8 @@ class CSVActions(QObject):
     # -- drag and drop ---------------------------------------------------------------------
     def _accept_drops(self, window):
         """Files dropped anywhere on the window: the window and every child that takes
-        drops itself (graph and plot views, text fields) hand a file to open()."""
+        drops itself (graph and plot views, text fields) hand a file to open().  Again
+        when the window is shown, for the panels added after this."""
         window.setAcceptDrops(True)
         for widget in [window, *window.findChildren(QWidget)]:
             if widget.acceptDrops():
@@ -145,7 +146,9 @@ class CSVActions(QObject):
 
     def eventFilter(self, watched, event):
         kind = event.type()
-        if kind in (QEvent.DragEnter, QEvent.DragMove, QEvent.Drop):
+        if kind == QEvent.Show and watched is self.window:
+            self._accept_drops(self.window)
+        elif kind in (QEvent.DragEnter, QEvent.DragMove, QEvent.Drop):
             path = local_file(event.mimeData())
             if path is None:
                 return False        # text dragged into a field, say: not ours

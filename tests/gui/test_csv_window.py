@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QMimeData, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox
 
 from core import Network
 from core.csv_dataset import accuracy, confusion_matrix
@@ -180,8 +180,9 @@ def test_the_message_box_names_the_file(make_window, qtbot, tmp_path):
 
 
 def drag_events(path):
-    mime = QMimeData()
+    mime = QMimeData()                      # as a file manager sends it: a URL and its text
     mime.setUrls([QUrl.fromLocalFile(str(path))])
+    mime.setText(QUrl.fromLocalFile(str(path)).toString())
     enter = QDragEnterEvent(QPoint(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     drop = QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     return mime, enter, drop
@@ -210,6 +211,23 @@ def test_a_file_dropped_on_the_window_or_the_graph_opens(make_window, qtbot, tmp
     enter.ignore()
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()           # not a file: not ours
+
+
+def test_a_panel_added_after_the_window_was_built_hands_dropped_files_on_too(make_window, qtbot, tmp_path):
+    window = make_window(show=False)
+    field = QLineEdit()                     # takes text drops itself, like lecture mode's fields
+    window.side.addWidget(field)
+    window.show()
+    qtbot.waitExposed(window)
+    dialogs = []
+    window.csv.flow.dialog_opened.connect(dialogs.append)
+    _, enter, drop = drag_events(penguins_csv(tmp_path))
+    QApplication.sendEvent(field, enter)
+    QApplication.sendEvent(field, drop)
+    qtbot.waitUntil(lambda: bool(dialogs), timeout=TIMEOUT)
+    assert field.text() == ""               # the file opened; its path was not typed into the field
+    dialogs[0].reject()
+    qtbot.waitUntil(lambda: not window.csv.flow.loader.is_running(), timeout=TIMEOUT)
 
 
 def test_ctrl_o_opens_a_csv_whatever_has_the_focus(make_window, qtbot, tmp_path):

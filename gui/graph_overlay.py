@@ -7,9 +7,10 @@ numbers); this module only decides where the plates go.  Neighbouring neurons si
 and a layer's edges cross, so plates are placed one by one where they overlap no neuron
 and no plate placed before: a neuron's below, right, left or above it; an edge's in a
 column at the left of the neuron it feeds (a layer's edges cross too much for their
-values to sit on the lines), else on its line.  If a group of plates does not fit, its
-text shrinks, down to MIN_PX.  The placement is kept until the layout or the text
-changes: a paint only draws it.
+values to sit on the lines), else on its line.  If a group of plates (a layer's) does
+not fit, its text shrinks, down to a legible size; a group that cannot fit at all is left
+out whole.  The placement is kept until the layout or the text changes: a paint only
+draws it.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ PLATE_FILL = QColor(255, 255, 255, 240)
 NEURON_BORDER = QColor(0, 90, 200)
 EDGE_BORDER = QColor(110, 110, 110)
 PLATE_TEXT = QColor(20, 20, 20)
-MIN_PX = 11.0                           # smallest text a plate is written in
+MIN_PX = 11.0                           # smallest text a plate is written in (× the font scale)
 SHRINK = 0.9                            # a group that does not fit tries again this much smaller
 EDGE_T = np.round(np.arange(0.2, 0.801, 0.04), 2)   # where along its edge a plate may sit
 GAP = 3.0                               # pixels kept free around a plate
@@ -85,28 +86,47 @@ class _Placer:
 
     def place_group(self, items, px: float, neuron: bool) -> list[Plate]:
         """items: (text, candidates(w, h) -> boxes (k, 4) in order of preference).  The
-        largest text, from `px` down, at which every plate finds room; at MIN_PX, plates
-        with no room are left out."""
-        saved = self.taken
+        largest text, from `px` down to the smallest legible size, at which every plate
+        finds room, on one line or else each broken in two; none if they do not all fit
+        (a few values out of a layer's would only puzzle the class: the lecture panel
+        lists them all)."""
+        smallest = MIN_PX * max(1.0, self.layout.font_scale)
+        px = max(px, smallest)
         while True:
-            self.taken = saved
-            plates, fitted = [], True
-            fm = QFontMetricsF(_font(px))
-            for text, candidates in items:
-                w, h = fm.horizontalAdvance(text) + 0.6 * fm.height(), 1.1 * fm.height()
-                boxes = candidates(w, h)
-                ok = np.flatnonzero(self.free(boxes))
-                if ok.size == 0:
-                    fitted = False
-                    if px > MIN_PX:
-                        break
-                    continue        # no room even at the smallest size: left out, not piled up
-                box = boxes[ok[0]]
-                self.take(box)
-                plates.append(Plate(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]), text, px, neuron))
-            if fitted or px <= MIN_PX:
-                return plates
-            px = max(MIN_PX, px * SHRINK)
+            for texts in ([t for t, _ in items], [_two_lines(t) for t, _ in items]):
+                plates = self._try(zip(texts, (c for _, c in items)), px, neuron)
+                if plates is not None:
+                    return plates
+            if px <= smallest:
+                return []
+            px = max(smallest, px * SHRINK)
+
+    def _try(self, items, px, neuron) -> list[Plate] | None:
+        saved, plates = self.taken, []
+        fm = QFontMetricsF(_font(px))
+        for text, candidates in items:
+            lines = text.split("\n")
+            w = max(fm.horizontalAdvance(line) for line in lines) + 0.6 * fm.height()
+            h = len(lines) * fm.lineSpacing() + 0.1 * fm.height()
+            boxes = candidates(w, h)
+            ok = np.flatnonzero(self.free(boxes))
+            if ok.size == 0:
+                self.taken = saved
+                return None
+            box = boxes[ok[0]]
+            self.take(box)
+            plates.append(Plate(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]), text, px, neuron))
+        return plates
+
+
+def _two_lines(text: str) -> str:
+    """Broken at the space nearest its middle ("w18: −0.2052 → −0.2051" → "w18: −0.2052" over
+    "→ −0.2051"): narrower, for a stack that is too wide on one line."""
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return text[:cut] + "\n" + text[cut + 1:]
 
 
 def place_plates(layout: GraphLayout, overlay: Overlay) -> list[Plate]:

@@ -36,7 +36,7 @@ from core.phases import PhaseStepper
 from .lecture_panel import LecturePanel
 
 SHORTCUT = "L"
-DOCK_SHARE = 0.42           # of the window's width, for the lecture panel
+DOCK_SHARE = 0.36           # of the window's width, for the lecture panel
 CHECK_SAMPLES = 64          # the gradient check differentiates E over at most this many samples
 CHECK_MAX_PARAMS = 20000    # two passes per parameter: beyond this the check takes minutes
 BROKEN_SUFFIX = " — σ′ broken on purpose"
@@ -122,7 +122,7 @@ class LectureMode(QObject):
         self._dirty = False
         self._explain_next = None
         self._broken = False
-        self._side_was_shown = True
+        self._hidden = []                # window parts lecture mode put away
         self._build()
         self._answered.connect(self._on_answer)
 
@@ -186,10 +186,12 @@ class LectureMode(QObject):
         self.view.set_explaining_enabled(on)
         if on:
             w.pause()
-            # The lecture panel takes the place of the loss and output plots: the graph
-            # keeps its width, and the class looks at one network and one derivation.
-            self._side_was_shown = not w.side.isHidden()
-            w.side.hide()
+            # The lecture panel takes the place of the loss and output plots and of the
+            # controls (View → Controls brings them back): the graph keeps its width, and
+            # the class looks at one network and one derivation.
+            self._hidden = [p for p in (w.side, w.controls_dock) if not p.isHidden()]
+            for part in self._hidden:
+                part.hide()
             self.dock.show()
             # Wide enough for a chain rule of five factors at presentation size.
             w.resizeDocks([self.dock], [int(DOCK_SHARE * w.width())], Qt.Horizontal)
@@ -201,7 +203,8 @@ class LectureMode(QObject):
         else:
             self._queue.clear()
             self.dock.hide()
-            w.side.setVisible(self._side_was_shown)
+            for part in self._hidden:
+                part.show()
             for action, (text, tip) in self._normal_texts.items():
                 action.setText(text)
                 action.setToolTip(tip)
@@ -218,7 +221,8 @@ class LectureMode(QObject):
     def reset(self):
         """R in lecture mode: the initial weights, at the first phase of the first step."""
         self._queue.clear()
-        self.window.worker.reset()
+        if self.window.worker is not None:
+            self.window.worker.reset()
         self._stepper_command(lambda s: s.resync(), replan=True)
 
     def _stepper_command(self, move, replan: bool = False):

@@ -182,3 +182,55 @@ def test_a_new_scenario_in_lecture_mode_gets_its_own_phases(lecture_window, qtbo
     assert not window.lecture.is_broken()           # a new network has the true derivative
     press(window, qtbot, Qt.Key_Right)
     assert stepper.phase.kind == "beta"
+
+
+def _overlapping(a, b) -> bool:
+    return a.intersects(b) and not a.intersected(b).isEmpty()
+
+
+@pytest.mark.parametrize("size, scale", [((1230, 920), 1.6), ((820, 640), 1.0)])
+def test_the_lecture_nets_update_fits_on_the_graph_without_overlaps(qtbot, size, scale):
+    """Presentation mode at 1920 × 1080 and a desk window: all 21 old → new plates."""
+    from PySide6.QtCore import QRectF
+
+    from core.phases import PhaseStepper
+    from gui.graph_layout import GraphLayout
+    from gui.graph_overlay import MIN_PX, Overlay, place_plates
+    from gui.lecture_mode import overlay_texts
+    stepper = PhaseStepper(load_scenario("lecture-house-prices", seed=0).make_trainer())
+    while stepper.phase.kind != "update":
+        stepper.next()
+    _, texts = overlay_texts(stepper.phase, None, (2, 5, 1))
+    assert len(texts) == 21
+    layout = GraphLayout((2, 5, 1), *size, scale, ["price_per_sqm", "bedrooms"], ["sold_price"])
+    plates = place_plates(layout, Overlay({}, texts))
+    assert sorted(p.text.replace("\n", " ") for p in plates) == sorted(texts.values())
+    assert min(p.px for p in plates) >= MIN_PX * scale
+    nodes = [QRectF(n.x - n.r, n.y - n.r, 2 * n.r, 2 * n.r) for n in layout.nodes]
+    for i, plate in enumerate(plates):
+        assert not any(_overlapping(plate.rect, other.rect) for other in plates[i + 1:])
+        assert not any(_overlapping(plate.rect, node) for node in nodes)
+        assert 0 <= plate.rect.left() and plate.rect.right() <= layout.width
+
+
+def test_plates_that_cannot_all_fit_are_left_out_together(qtbot):
+    from gui.graph_layout import GraphLayout
+    from gui.graph_overlay import Overlay, place_plates
+    layout = GraphLayout((2, 10, 10, 10, 1), 600, 400, 1.6)
+    neurons = {(2, u): f"mean α = 0.{u}1234" for u in range(10)}
+    assert place_plates(layout, Overlay(neurons, {})) == []
+    roomy = GraphLayout((2, 10, 10, 10, 1), 2400, 1600, 1.0)
+    assert len(place_plates(roomy, Overlay(neurons, {}))) == 10
+
+
+def test_reset_in_lecture_mode_returns_to_the_first_phase_at_the_initial_weights(lecture_window, qtbot):
+    window = lecture_window
+    stepper = window.lecture.stepper()
+    for _ in range(stepper.count + 2):              # into the second step
+        press(window, qtbot, Qt.Key_PageDown)
+    assert window.last_frame().snapshot.steps == 1 and stepper.index == 2
+    press(window, qtbot, Qt.Key_R)
+    stepper = window.lecture.stepper()
+    snap = window.last_frame().snapshot
+    assert stepper.index == 0 and stepper.phase.step == 0 and snap.steps == 0
+    assert np.array_equal(snap.params, load_scenario("lecture-house-prices", seed=0).network.params)

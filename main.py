@@ -289,6 +289,9 @@ def run_headless(args) -> int:
     record.update(seed=net.seed, remedy=bool(setup.scenario and setup.scenario.remedy_applied))
     print(f"final loss {record['final_loss']}  ({record['epochs_run']} epochs, "
           f"{record['epochs_per_second'] or 0:.0f} epochs/s)")
+    if setup.dataset.task == "classification":
+        from core.csv_dataset import accuracy_summary
+        print(accuracy_summary(net, setup.dataset))
     metric = measure(setup.scenario.name, trainer) if setup.scenario is not None else None
     if metric is not None:          # a failure scenario: did it fail, did the remedy fix it?
         print(f"{metric.verdict}: {metric.sentence}")

@@ -463,3 +463,15 @@ def confusion_matrix(outputs, Y, n_classes: int) -> np.ndarray:
 def accuracy(confusion: np.ndarray) -> float:
     total = confusion.sum()
     return float(np.trace(confusion) / total) if total else float("nan")
+
+
+def accuracy_summary(network, dataset) -> str:
+    """'accuracy: test 97.2 % of 36 rows · train 100.0 % of 142 rows' (the command line's
+    line for a classifier; the window shows the same in its output panel)."""
+    parts = []
+    for what, X, Y in (("test", dataset.X_test, dataset.Y_test), ("train", dataset.X, dataset.Y)):
+        if X is not None and len(X):
+            with np.errstate(over="ignore", invalid="ignore"):
+                counts = confusion_matrix(network.predict(X), Y, len(dataset.classes))
+            parts.append(f"{what} {100 * accuracy(counts):.1f} % of {len(X):,} rows")
+    return "accuracy: " + " · ".join(parts)

@@ -537,6 +537,17 @@ def test_command_line_trains_on_a_csv_file(tmp_path, capsys):
     record = json.loads(out.read_text())
     assert record["epochs_run"] == 30 and math.isfinite(record["final_loss"])
     assert record["test_loss"][-1] is not None
+    # How often it is right, on the test rows and the training rows, as the window shows it.
+    table = read_csv_table(path)
+    options = default_options(table)
+    options.target, options.features, options.seed = "species", ["island", "bill_mm", "flipper_mm"], 2
+    dataset, _ = build_dataset(table, options)
+    trainer = make_csv_setup(dataset, hidden=[5, 4], seed=2, epochs=30).make_trainer()
+    trainer.run_epochs(30)
+    test = confusion_matrix(trainer.net.predict(dataset.X_test), dataset.Y_test, 3)
+    train = confusion_matrix(trainer.net.predict(dataset.X), dataset.Y, 3)
+    assert (f"accuracy: test {100 * accuracy(test):.1f} % of {len(dataset.X_test)} rows · "
+            f"train {100 * accuracy(train):.1f} % of {dataset.n_samples} rows") in printed.out
 
 
 def test_command_line_options_reach_the_data_set(tmp_path, capsys):

@@ -53,7 +53,6 @@ class ScenarioLab(QObject):
         self._next_measurement = 0.0
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._poll)
-        self._timer.start(POLL_MS)
 
     # -- a scenario loads ------------------------------------------------------------------
     def scenario_loaded(self, scenario):
@@ -61,6 +60,10 @@ class ScenarioLab(QObject):
         self._metric_name = scenario.name if scenario.name in METRICS else None
         self._pending = self._measured_frame = None
         self._next_measurement = 0.0
+        if self._metric_name is None:
+            self._timer.stop()          # nothing to measure: no wake-ups either
+        else:
+            self._timer.start(POLL_MS)
         self.panel.show_scenario(scenario, has_metric=self._metric_name is not None)
         self._show_remedy_state(scenario)
         if scenario.log_loss is not None:

@@ -152,11 +152,16 @@ class ScenarioLab(QObject):
     def measure_now(self, timeout: float = 10.0) -> bool:
         """Measure the current state and show it (screenshots, tests); False on a timeout."""
         self.window.wait_until_drawn()
+        finished = self._finish_pending(timeout)       # one already asked for an older frame
         self._next_measurement = 0.0
         self._measured_frame = None
         self._poll()
-        done = process_events_until(lambda: self._pending is None or self._pending[1].done(), timeout)
+        finished = self._finish_pending(timeout) and finished
+        process_events_until(lambda: False, 0.05)      # the panel lays out the new sentence
+        return finished
+
+    def _finish_pending(self, timeout: float) -> bool:
+        finished = process_events_until(lambda: self._pending is None or self._pending[1].done(), timeout)
         if self._pending is not None:
             self._collect()
-        process_events_until(lambda: False, 0.05)      # the panel lays out the new sentence
-        return done
+        return finished

@@ -14,7 +14,7 @@ from PySide6.QtGui import QFontMetrics, QTextDocument
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
 
-# The metric's verdicts, in the colours the network view uses for alarms and health.
+# The metric's verdicts: red as the diverged banner, green when healthy, grey undecided.
 VERDICT_LOOKS = {
     "failure": ("#c62828", "failure shows"),
     "healthy": ("#2e7d32", "healthy"),

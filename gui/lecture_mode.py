@@ -325,13 +325,19 @@ class LectureMode(QObject):
             if "sigmoid" not in trainer.net.activation_names:
                 raise ConfigError("this network has no sigmoid layer: there is no σ′ to break")
             trainer.net.set_broken_sigmoid_derivative(broken)
+            answer = _check(trainer)
+            if broken and answer[0].passed:     # the switch would claim a breakage there is not
+                trainer.net.set_broken_sigmoid_derivative(False)
+                raise ConfigError("breaking σ′ changes no gradient of this network: no backward "
+                                  "pass here uses it (a sigmoid output with cross-entropy has "
+                                  "δ = β − t)")
             stepper = self._stepper
             if stepper is not None and stepper.trainer is trainer and stepper.phase.kind != "update":
                 index = stepper.index
                 stepper.resync()
                 for _ in range(index):
                     stepper.next()
-            return _check(trainer)
+            return answer
 
         def done(answer):
             self._show_broken(broken)

@@ -184,6 +184,17 @@ def test_a_new_scenario_in_lecture_mode_gets_its_own_phases(lecture_window, qtbo
     assert stepper.phase.kind == "beta"
 
 
+def test_the_switch_refuses_where_breaking_sigma_changes_nothing(lecture_window, qtbot):
+    window = lecture_window
+    window.load_scenario("dead-relus", seed=0)      # ReLUs, and σ fused with cross-entropy
+    idle(window, qtbot)
+    window.lecture.panel.gradcheck.broken_box.setChecked(True)
+    idle(window, qtbot)
+    assert not window.lecture.is_broken() and not window.lecture.panel.gradcheck.broken_box.isChecked()
+    assert "changes no gradient" in window.statusBar().currentMessage()
+    assert not on_worker(window, lambda t: t.net.broken_sigmoid_derivative)
+
+
 def _overlapping(a, b) -> bool:
     return a.intersects(b) and not a.intersected(b).isEmpty()
 

@@ -151,7 +151,7 @@ class LectureMode(QObject):
         self.broken_label.setStyleSheet(BROKEN_STYLE)
         self.broken_label.setVisible(False)
         w.statusBar().addPermanentWidget(self.broken_label)
-        self._normal_texts = {a: (a.text(), a.toolTip()) for a in (w.step_action, w.back_action)}
+        self._normal_texts = {a: (a.text(), a.toolTip()) for a in (w.step_action, w.back_action, w.play_action)}
 
         g = self.panel.gradcheck
         for widget in (g.run_button, g.broken_box):
@@ -199,6 +199,7 @@ class LectureMode(QObject):
             w.step_action.setToolTip("Next phase of the step (→ or PageDown)")
             w.back_action.setText("← Phase back")
             w.back_action.setToolTip("Previous phase, exactly (← or PageUp)")
+            w.play_action.setToolTip(f"Leave lecture mode ({SHORTCUT}) to play")
             self._stepper_command(lambda s: s.resync(), replan=True)
         else:
             self._queue.clear()

@@ -11,6 +11,7 @@ from pathlib import Path
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402  (PySide6 before pyqtgraph)
+from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: E402
 
 from core.errors import BackpropLabError, ScenarioError  # noqa: E402
 
@@ -35,6 +36,10 @@ class Application(QApplication):
         self.priority = GuiPriority()
         self._gui_thread = threading.get_ident()
         sys.setswitchinterval(SWITCH_INTERVAL)
+        # Python collects cyclic garbage in whichever thread happens to allocate: in the
+        # training or CSV thread it would destroy Qt objects there, which deadlocked the
+        # GUI against that thread.  Collect on a timer in the GUI thread instead.
+        self.garbage_collector = GarbageCollector(interval=1.0)
 
     def notify(self, receiver, event):
         if threading.get_ident() != self._gui_thread:

@@ -78,10 +78,13 @@ class GuiPriority:
             self._parked.wait(PARK_WAIT_SECONDS)
 
     def gui_exit(self):
-        self._depth -= 1
-        if self._depth == 0:
+        # The depth drops only after set(): an event sent from inside set() — a QObject the
+        # garbage collector frees there sends its parent ChildRemoved at once — then nests,
+        # instead of clearing the Event under the lock set() holds (a deadlock).
+        if self._depth == 1:
             self._gui_idle.set()
             self.busy_seconds += time.perf_counter() - self._entered
+        self._depth -= 1
 
     def __enter__(self):
         self.gui_enter()

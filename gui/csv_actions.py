@@ -66,6 +66,8 @@ class CSVActions(QObject):
         self.flow = CSVImportFlow(window, setup=self.setup)
         self.flow.imported.connect(self._imported)
         self.flow.failed.connect(self._failed)
+        self.flow.dialog_opened.connect(self._preview_opened)
+        self.flow.loader.cancelled.connect(lambda: self._kept("loading cancelled"))
         self.ask_path = self._ask_path
         self.report = self._report
         self.error_box: QMessageBox | None = None
@@ -115,11 +117,18 @@ class CSVActions(QObject):
         w = self.window
         name = scenario.dataset.name
         if w._has_training() and not w.confirm_discard(f"Training on {name}"):
-            w.show_message(f"{name} not opened: the current network is kept")
+            self._kept(f"{name} not opened")
             return
         w.use_scenario(scenario)
         w.narrative.text.setHtml(narrative_html(scenario, notes))     # the scenario panel's text
         w.show_message(f"Opened {name}: {scenario.title.split(': ', 1)[-1]}")
+
+    def _preview_opened(self, dialog):
+        self.window.show_message(f"{dialog.table.describe()}: choose what to predict")
+        dialog.rejected.connect(lambda: self._kept(f"{dialog.table.name} not opened"))
+
+    def _kept(self, what: str):
+        self.window.show_message(f"{what}: the current data set and network are kept")
 
     def _failed(self, message: str):
         self.window.show_message(message, 15000)

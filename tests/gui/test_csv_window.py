@@ -179,6 +179,20 @@ def test_the_message_box_names_the_file(make_window, qtbot, tmp_path):
     assert window.scenario.name == "lecture-house-prices"
 
 
+def test_cancelling_a_load_keeps_everything(make_window, qtbot, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(200_000)))
+    window = make_window()
+    dialogs = []
+    window.csv.flow.dialog_opened.connect(dialogs.append)
+    window.csv.open(big)
+    window.csv.flow.loader.cancel()         # the progress dialog's Cancel
+    qtbot.waitUntil(lambda: not window.csv.flow.loader.is_running(), timeout=TIMEOUT)
+    qtbot.wait(50)
+    assert not dialogs and window.scenario.name == "lecture-house-prices"
+    assert window.statusBar().currentMessage().startswith("loading cancelled: the current data set")
+
+
 def drag_events(path):
     mime = QMimeData()                      # as a file manager sends it: a URL and its text
     mime.setUrls([QUrl.fromLocalFile(str(path))])
@@ -205,6 +219,8 @@ def test_a_file_dropped_on_the_window_or_the_graph_opens(make_window, qtbot, tmp
         dialogs[0].reject()                 # Cancel: nothing changes
         qtbot.waitUntil(lambda: not window.csv.flow.loader.is_running(), timeout=TIMEOUT)
         assert window.scenario.name == "lecture-house-prices"
+        assert window.statusBar().currentMessage() == ("houses.csv not opened: the current data "
+                                                       "set and network are kept")
     text = QMimeData()
     text.setText("just words")
     enter = QDragEnterEvent(QPoint(20, 20), Qt.CopyAction, text, Qt.LeftButton, Qt.NoModifier)

@@ -8,12 +8,15 @@ this module only wires it to the window.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
+
+from core.session import DataSource
 
 from .csv_loader import CSVImportFlow
 
@@ -71,6 +74,7 @@ class CSVActions(QObject):
         self.ask_path = self._ask_path
         self.report = self._report
         self.error_box: QMessageBox | None = None
+        self._chosen = None                 # (path, ImportOptions) of the file being built
         self.open_action = QAction("Open CSV…", window)
         self.open_action.setShortcut(QKeySequence("Ctrl+O"))
         # Application-wide, like every shortcut here: plot and graphics views swallow keys.
@@ -120,11 +124,17 @@ class CSVActions(QObject):
             self._kept(f"{name} not opened")
             return
         w.use_scenario(scenario)
+        path, options = self._chosen
+        try:            # sessions saved from now on name the file and its hash
+            w.sessions.set_data_source(DataSource.from_csv(scenario.dataset, path, asdict(options)))
+        except OSError:
+            pass        # gone since it was read: sessions keep a copy of the data instead
         w.narrative.text.setHtml(narrative_html(scenario, notes))     # the scenario panel's text
         w.show_message(f"Opened {name}: {scenario.title.split(': ', 1)[-1]}")
 
     def _preview_opened(self, dialog):
         self.window.show_message(f"{dialog.table.describe()}: choose what to predict")
+        dialog.accepted.connect(lambda: setattr(self, "_chosen", (dialog.table.path, dialog.options())))
         dialog.rejected.connect(lambda: self._kept(f"{dialog.table.name} not opened"))
 
     def _kept(self, what: str):

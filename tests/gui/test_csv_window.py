@@ -107,6 +107,9 @@ def test_regression_csv_trains_and_shows_predicted_against_actual_in_dollars(mak
     assert len(panel.test_points.getData()[0]) == len(d.Y_test) == 16
     assert_test_loss_drawn(window)
     assert "houses" in window.narrative.text.toPlainText()
+    # A session saved now names the file (and its hash) and how it was imported.
+    source = window.sessions.data_source()
+    assert (source.kind, source.csv_path, source.csv_options["target"]) == ("csv", str(dialog.table.path), "price")
     # A CSV is never remembered as the scenario to open next time.
     assert window.settings.value("scenario") == "lecture-house-prices"
     assert window.controls.scenario.currentIndex() == -1

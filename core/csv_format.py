@@ -117,6 +117,12 @@ def sniff(head: bytes, whole_file: bool, name: str) -> Sample:
     if above:
         fmt.skip_lines = table[0][0] - 1
         fmt.notes.append(_preamble_note(name, rows[delimiter][:above], len(table[0][1]), delimiter))
+    numbers = [c.strip() for c in table[0][1] if is_number(c, decimal)] if header else []
+    if numbers:     # e.g. scikit-learn's iris.csv: "150,4,setosa,versicolor,virginica"
+        shown = ", ".join(f"'{c}'" for c in numbers[:4]) + (", …" if len(numbers) > 4 else "")
+        fmt.notes.append(f"{name}: line {table[0][0]} is taken for the column names, though "
+                         f"{len(numbers)} of them are numbers ({shown}) — if it is not a header, "
+                         "add one above it")
     return Sample(fmt, [row for row in parse_rows(text, delimiter) if row[0] > fmt.skip_lines])
 
 

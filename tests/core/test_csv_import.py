@@ -395,6 +395,18 @@ def test_a_metadata_line_above_the_table_is_skipped_with_a_note(tmp_path):
     assert dataset.task == "classification" and dataset.classes == ["0", "1"]
 
 
+def test_a_header_with_numbers_in_it_is_pointed_out(tmp_path):
+    # scikit-learn's iris.csv: "n_samples,n_features,class names" where the header goes.
+    text = "150,4,setosa,versicolor,virginica\n" + "".join(
+        f"{5 + i % 3 * 0.5},{3 + i % 2 * 0.25},{1.4 + i % 5},{0.2 * (i % 4)},{i % 3}\n" for i in range(30))
+    table = read_csv_table(write(tmp_path, "iris.csv", text))
+    assert table.format.header and table.column_names[2:] == ["setosa", "versicolor", "virginica"]
+    assert any(n.startswith("iris.csv: line 1 is taken for the column names, though 2 of them are "
+                            "numbers ('150', '4')") for n in table.notes)
+    assert not any("taken for the column names" in n for n in read_csv_table(
+        write(tmp_path, "plain.csv", "a,b\n1,2\n3,4\n")).notes)
+
+
 def test_a_title_above_a_tab_separated_table_is_skipped_and_lines_still_named(tmp_path):
     text = "Run 7 results\n\nt\tv\tlabel\n" + "".join(f"{i}\t{i + 0.5}\t{'ab'[i % 2]}\n" for i in range(8))
     table = read_csv_table(write(tmp_path, "run7.tsv", text))

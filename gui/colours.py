@@ -54,8 +54,26 @@ def nice_ceil(x: float) -> float:
     return 10 * power
 
 
+def compact_number(value: float) -> str:
+    """A legend's number, short enough to sit under a tick: 0.5, 20, 1500, 2·10⁴, 10²⁹³
+    (never "2e+293", which runs into its neighbours)."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    sign = "−" if value < 0 else ""
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e4:
+        return sign + f"{magnitude:.4g}"
+    exponent = math.floor(math.log10(magnitude))
+    mantissa = f"{magnitude / 10.0 ** exponent:.2g}"
+    if mantissa == "10":            # 9.96e4 rounds up to the next power
+        mantissa, exponent = "1", exponent + 1
+    power = superscript_power(exponent)
+    return sign + (power if mantissa == "1" else f"{mantissa}·{power}")
+
+
 def format_tick(value: float) -> str:
-    return "0" if value == 0 else f"{value:+.3g}".replace("-", "−")
+    """A signed scale's tick: +1.5, −3, 0."""
+    return "0" if value == 0 else ("+" if value > 0 else "") + compact_number(value)
 
 
 def superscript_power(exponent: int) -> str:
@@ -159,7 +177,7 @@ class BetaScale:
 
     def ticks(self) -> list[tuple[float, str]]:
         mid = (self.lo + self.hi) / 2
-        return [(t, f"{v:g}".replace("-", "−")) for t, v in ((0.0, self.lo), (0.5, mid), (1.0, self.hi))]
+        return [(t, compact_number(v)) for t, v in ((0.0, self.lo), (0.5, mid), (1.0, self.hi))]
 
     def key(self) -> tuple:
         return (self.lo, self.hi, self.label)

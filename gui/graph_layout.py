@@ -18,6 +18,7 @@ from core.numbering import layer_offsets
 MAX_FULL_LAYER = 16
 SHOWN_HEAD = 6
 LABEL_T_CHOICES = np.linspace(0.22, 0.78, 29)   # where along its edges a layer's w-labels may sit
+NAME_SHARE = 0.16           # of the width, at most, for the input names (and again for the outputs')
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,9 @@ class GraphLayout:
         r = min(0.36 * self.spacing, 40.0 * max(self.font_scale, 1.0))
         # Room for the input names on the left and the output names on the right.
         char_w = 0.56 * m["label_px"]
-        left_text = max((len(n) for n in input_names), default=0) * char_w
-        right_text = max((len(n) for n in output_names), default=0) * char_w
+        # ... but never more than NAME_SHARE of the width each: long names are elided.
+        left_text = min(max((len(n) for n in input_names), default=0) * char_w, NAME_SHARE * self.width)
+        right_text = min(max((len(n) for n in output_names), default=0) * char_w, NAME_SHARE * self.width)
         left = m["margin"] + r + (left_text + 12 * self.font_scale if left_text else 0)
         right = self.width - m["margin"] - r - (right_text + 12 * self.font_scale if right_text else 0)
         self.column_gap = (right - left) / max(levels - 1, 1)

@@ -23,7 +23,7 @@ from . import colours
 from .graph_layout import GraphLayout, Node
 
 MAX_LABELLED_EDGES = 60     # w-number labels only where they can still be read
-MIN_HEADER_PX = 10          # column titles smaller than this are shortened instead
+MIN_HEADER_PX = 10          # column titles smaller than this (or ¾ of their size) are shortened instead
 DIM_OPACITY = 0.18          # lecture highlight: everything not emphasised
 TEXT = QColor(30, 30, 30)
 MUTED_TEXT = QColor(90, 90, 90)
@@ -194,7 +194,10 @@ def build_bands(layout: GraphLayout, state: ViewState) -> list:
 
 
 def _beta_text(beta: float) -> str:
-    return f"{beta:.2f}" if abs(beta) < 100 else f"{beta:.0e}"
+    if abs(beta) < 100:
+        return f"{beta:.2f}"
+    mantissa, exponent = f"{beta:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"        # 2e153: "2e+153" does not fit in a node
 
 
 def node_text_px(layout: GraphLayout) -> float:
@@ -304,25 +307,40 @@ def header_titles(sizes, activation_names, detail: int) -> list[str]:
     return titles
 
 
-def _paint_headers(painter, layout, state):
-    # The most detailed titles that fit their columns at a readable size; the shortest
-    # ones shrink as far as they must.
+def header_placement(layout: GraphLayout, activation_names) -> tuple[QFont, list]:
+    """(font, [(rect, title)]) for the column titles: the most detailed titles that fit at a
+    readable size, each centred over its column but kept inside the view, and no two
+    closer than a space.  The shortest titles shrink as far as they must."""
+    m = layout.m
+    lo, hi = m["margin"] * 0.5, layout.width - m["margin"] * 0.5
     for detail in range(3):
-        titles = header_titles(layout.sizes, state.activation_names, detail)
-        px = layout.m["header_px"]
-        widest = max(QFontMetricsF(_font(px, bold=True)).horizontalAdvance(t) for t in titles)
-        if len(titles) > 1 and widest > 0.95 * layout.column_gap:     # columns too close
-            px *= 0.95 * layout.column_gap / widest
-        if px >= MIN_HEADER_PX:
+        titles = header_titles(layout.sizes, activation_names, detail)
+        px = m["header_px"]
+        while True:
+            font = _font(px, bold=True)
+            fm = QFontMetricsF(font)
+            rects, right = [], -float("inf")
+            for x, title in zip(layout.column_x, titles):
+                w = fm.horizontalAdvance(title) + 4
+                left = min(max(x - w / 2, lo), hi - w)
+                rects.append((QRectF(left, 4, w, m["header_h"]), title))
+            fits = all(a.right() + fm.horizontalAdvance(" ") <= b.left()
+                       for (a, _), (b, _) in zip(rects[:-1], rects[1:]))
+            smallest = max(MIN_HEADER_PX, 0.75 * m["header_px"]) if detail < 2 else 6
+            if fits or px * 0.9 < smallest:
+                break
+            px *= 0.9
+        if fits:
             break
-    font = _font(px, bold=True)
+    return font, rects
+
+
+def _paint_headers(painter, layout, state):
+    font, rects = header_placement(layout, state.activation_names)
     painter.setFont(font)
     painter.setPen(TEXT)
-    fm = QFontMetricsF(font)
-    for x, title in zip(layout.column_x, titles):
-        w = fm.horizontalAdvance(title) + 4
-        left = min(max(x - w / 2, layout.m["margin"] * 0.5), layout.width - layout.m["margin"] * 0.5 - w)
-        painter.drawText(QRectF(left, 4, w, layout.m["header_h"]), Qt.AlignCenter, title)
+    for rect, title in rects:
+        painter.drawText(rect, Qt.AlignCenter, title)
 
 
 def _paint_hovered_edge(painter, layout, state):
@@ -404,6 +422,10 @@ def _paint_nodes(painter, layout, state, frame):
 def _paint_centred_lines(painter, node, lines, px, colour, halo=False):
     font = _font(px, bold=True)
     fm = QFontMetricsF(font)
+    widest = max(fm.horizontalAdvance(line) for line in lines)
+    if widest > 1.8 * node.r:       # a long number shrinks to stay inside its circle
+        font = _font(px * 1.8 * node.r / widest, bold=True)
+        fm = QFontMetricsF(font)
     painter.setFont(font)
     h = fm.height()
     top = node.y - h * len(lines) / 2
@@ -433,11 +455,13 @@ def _paint_ellipsis(painter, layout, look, text_px):
 
 
 def _paint_unit_names(painter, layout, state):
-    """The data's names beside the inputs (left) and outputs (right)."""
-    font = _font(layout.m["label_px"])
+    """The data's names beside the inputs (left) and outputs (right), no taller than the
+    room between two neurons (x1 and x2 ran into each other at presentation size)."""
+    font = _font(min(layout.m["label_px"], max(0.8 * layout.spacing, 7)))
     painter.setFont(font)
     painter.setPen(TEXT)
-    h = QFontMetricsF(font).height()
+    fm = QFontMetricsF(font)
+    h = fm.height()
     last = len(layout.sizes) - 1
     for (level, unit), node in layout.unit_nodes.items():
         if level not in (0, last):
@@ -449,10 +473,19 @@ def _paint_unit_names(painter, layout, state):
         painter.setOpacity(1.0 if state.emphasised(node.id) else DIM_OPACITY + 0.1)
         if level == 0:
             rect = QRectF(0, node.y - h / 2, node.x - gap, h)
-            painter.drawText(rect, Qt.AlignRight | Qt.AlignVCenter, text)
+            align = Qt.AlignRight | Qt.AlignVCenter
         else:
             rect = QRectF(node.x + gap, node.y - h / 2, layout.width - node.x - gap, h)
-            painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, text)
+            align = Qt.AlignLeft | Qt.AlignVCenter
+        # A name longer than its room (graph_layout.NAME_SHARE) shrinks a little, then ends
+        # in "…" (the hover has it whole).
+        wide = fm.horizontalAdvance(text)
+        if wide > rect.width():
+            small = _font(font.pixelSize() * max(rect.width() / wide, 0.75))
+            painter.setFont(small)
+            text = QFontMetricsF(small).elidedText(text, Qt.ElideRight, rect.width())
+        painter.drawText(rect, align, text)
+        painter.setFont(font)
     painter.setOpacity(1.0)
 
 
@@ -510,14 +543,15 @@ def paint_legend(painter: QPainter, layout: GraphLayout, state: ViewState):
     for (title, bar_w, scale), width in zip(items, widths):
         painter.setPen(TEXT)
         painter.drawText(QPointF(x, top + fm.ascent()), title)
+        bounds = (x, x + width)
         if scale is not edge_scale:
             _bar(painter, x, bar_top, bar_w, bar_h, [scale.colour(b) for b in scale.bar_bins()])
-            _ticks(painter, fm, x, bar_top + bar_h, bar_w, scale.ticks())
+            _ticks(painter, fm, x, bar_top + bar_h, bar_w, scale.ticks(), bounds)
         elif scale.signed_hues:
-            _signed_log_bar(painter, fm, x, bar_top, bar_w, bar_h, scale, pens)
+            _signed_log_bar(painter, fm, x, bar_top, bar_w, bar_h, scale, pens, bounds)
         else:       # the legend shows exactly the pens' colours
             _bar(painter, x, bar_top, bar_w, bar_h, [pens[b][0].color() for b in scale.bar_bins()])
-            _ticks(painter, fm, x, bar_top + bar_h, bar_w, scale.ticks())
+            _ticks(painter, fm, x, bar_top + bar_h, bar_w, scale.ticks(), bounds)
         x += width + gap
     if one_row:
         marks_y = bar_top + bar_h / 2
@@ -529,13 +563,29 @@ def paint_legend(painter: QPainter, layout: GraphLayout, state: ViewState):
     painter.restore()
 
 
-def _ticks(painter, fm, x, y, width, ticks):
+def place_tick_labels(ticks, x: float, width: float, label_width, bounds, gap: float) -> list:
+    """[(tick x, label left, label)] for a bar's ticks: each label centred under its tick
+    but kept inside `bounds` (its legend item, so it never runs into the next one), and a
+    label that would touch one already placed left out (the ends are placed first)."""
+    placed = []
+    order = sorted(range(len(ticks)), key=lambda i: (0 if i in (0, len(ticks) - 1) else 1, i))
+    for i in order:
+        t, label = ticks[i]
+        tx, w = x + t * width, label_width(label)
+        left = min(max(tx - w / 2, bounds[0]), bounds[1] - w)
+        if all(left + w + gap <= other or other_right + gap <= left for _, other, other_right, _ in placed):
+            placed.append((tx, left, left + w, label))
+    return [(tx, left, label) for tx, left, _, label in sorted(placed)]
+
+
+def _ticks(painter, fm, x, y, width, ticks, bounds):
     painter.setPen(TEXT)
-    for t, label in ticks:
+    for t, _ in ticks:
         tx = x + t * width
         painter.drawLine(QPointF(tx, y), QPointF(tx, y + 4))
-        w = fm.horizontalAdvance(label)
-        painter.drawText(QPointF(tx - w / 2, y + 4 + fm.ascent()), label)
+    for _, left, label in place_tick_labels(ticks, x, width, fm.horizontalAdvance, bounds,
+                                             fm.horizontalAdvance(" ")):
+        painter.drawText(QPointF(left, y + 4 + fm.ascent()), label)
 
 
 def _bar(painter, x, y, width, height, colours):
@@ -551,7 +601,7 @@ def _bar(painter, x, y, width, height, colours):
     painter.setBrush(Qt.NoBrush)
 
 
-def _signed_log_bar(painter, fm, x, y, width, height, scale, pens):
+def _signed_log_bar(painter, fm, x, y, width, height, scale, pens, bounds):
     """Two half-height bars on one |value| axis: blue for +, orange for −."""
     sign_w = fm.horizontalAdvance("−") + 6
     half = height * 0.75
@@ -561,7 +611,7 @@ def _signed_log_bar(painter, fm, x, y, width, height, scale, pens):
         painter.drawText(QRectF(x, y + row * half, sign_w, half), Qt.AlignCenter, sign)
         _bar(painter, x + sign_w, y + row * half, width - sign_w, half,
              [pens[b][0].color() for b in scale.bar_bins(positive)])
-    _ticks(painter, fm, x + sign_w, y + 2 * half, width - sign_w, scale.ticks())
+    _ticks(painter, fm, x + sign_w, y + 2 * half, width - sign_w, scale.ticks(), bounds)
 
 
 def _legend_mark(painter, fm, x, cy, kind, text, s):

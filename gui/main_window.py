@@ -460,6 +460,7 @@ class MainWindow(QMainWindow):
     def _on_frame(self, frame):
         if frame.run_id != self._run_id:
             return                          # from a worker already replaced
+        self.network_view.prime_scales(frame.snapshot)     # a run's first frame fixes them
         self._mirror.apply(frame)
         if frame.outputs is not None:
             self._outputs = frame.outputs

@@ -35,17 +35,25 @@ GRADIENT_DECADES = (-8, 2)      # |∂E/∂w| from 1e-8 (vanished) to 1e2 (explo
 UPDATE_DECADES = (-10, 0)       # |Δw| = η·|∂E/∂w| typically sits a few decades lower
 
 
+def _finite_abs(values) -> np.ndarray:
+    values = np.abs(np.asarray(values, float))
+    return values[np.isfinite(values)]
+
+
 def choose_scales(snapshot) -> Scales:
-    """The network's fixed scales, chosen once from its first snapshot: the weight scale
-    ends at a round number just above the initial |w| of the layer with the largest weights
-    (its 95th percentile: per layer, so a wide first layer cannot drown the others; a
-    percentile, so a few odd weights cannot either).  A pytorch-initialised net with
-    |w| ≈ 0.04 is then not all grey, and growth shows as saturation."""
+    """The network's fixed scales, chosen once from its first snapshot (the initial
+    weights: the window hands each run's first frame over through prime_scales, even when
+    it draws a later one first): the weight scale ends at a round number just above the
+    initial |w| of the layer with the largest weights (its 95th percentile: per layer, so a
+    wide first layer cannot drown the others; a percentile, so a few odd weights cannot
+    either).  A pytorch-initialised net with |w| ≈ 0.04 is then not all grey, and growth
+    shows as saturation.  The β scale of unbounded activations likewise ends just above the
+    initial β; a β that grows beyond it saturates (its value is in the node and the hover)."""
     offsets = layer_offsets(snapshot.sizes)
-    typical = [float(np.quantile(np.nan_to_num(np.abs(snapshot.params[a:b])), 0.95))
-               for a, b in zip(offsets[:-1], offsets[1:])]
+    typical = [float(np.quantile(w, 0.95)) if w.size else 0.0
+               for w in (_finite_abs(snapshot.params[a:b]) for a, b in zip(offsets[:-1], offsets[1:]))]
     limit = colours.nice_ceil(max(typical))
-    unbounded = [np.nan_to_num(np.abs(b)) for b, a in zip(snapshot.sample_betas, snapshot.activation_names)
+    unbounded = [_finite_abs(b) for b, a in zip(snapshot.sample_betas, snapshot.activation_names)
                  if a not in ("sigmoid", "softmax", "tanh")]
     beta_max = colours.nice_ceil(max([1.0] + [1.25 * float(b.max()) for b in unbounded if b.size]))
     edges = {
@@ -168,6 +176,14 @@ class NetworkView(QGraphicsView):
         if not self._timer.isActive():
             wait = max(0.0, 1.0 / MAX_FPS - (time.perf_counter() - self._last_applied))
             self._timer.start(int(wait * 1000))
+
+    def prime_scales(self, snapshot):
+        """Choose the network's fixed colour scales from `snapshot` unless they are chosen:
+        the window hands over each run's first (initial) frame here, so a run that is
+        already far along (or diverged) when it is first drawn keeps scales that fit the
+        network as it started."""
+        if self.state.scales is None and self.state.sizes and tuple(snapshot.sizes) == self.state.sizes:
+            self.state.scales = choose_scales(snapshot)
 
     def _apply_pending(self):
         snapshot, self._pending = self._pending, None

@@ -18,12 +18,14 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 from core.numbering import neuron_name
 
 from .confusion_view import ConfusionMatrix, accuracy_title
+from .plot_axis import TickAxis
+from .plot_legend import LegendRow
 
 
 MAX_POINTS = 1500               # points per drawn curve, whatever the history's length
@@ -138,11 +140,15 @@ def _pen(colour, width=2.0, style=Qt.SolidLine):
 
 
 class _Plot(pg.PlotWidget):
-    """A PlotWidget that follows the window's font scale."""
+    """A PlotWidget that follows the window's font scale, with tick labels that never
+    crowd (TickAxis), its legend above the curves (LegendRow), and a title that fits: the
+    short title where the full one would be cut off, elided if even that is too long."""
+    _built = False
 
-    def __init__(self, title: str, x_label: str, y_label: str, parent=None):
-        super().__init__(parent)
+    def __init__(self, title: str, x_label: str, y_label: str, parent=None, short_title: str = ""):
+        super().__init__(parent, axisItems={side: TickAxis(side) for side in ("bottom", "left")})
         self._title, self._labels = title, (x_label, y_label)
+        self._short_title = short_title
         self.setMinimumSize(160, 120)
         item = self.getPlotItem()
         item.setMenuEnabled(True)
@@ -157,6 +163,7 @@ class _Plot(pg.PlotWidget):
         self.legend = None
         self._scale = 1.0
         self.emphasised = False
+        self._built = True
         self._apply_fonts()
 
     def _user_moved(self, *_):
@@ -176,9 +183,8 @@ class _Plot(pg.PlotWidget):
     def epoch_range(self, epochs: np.ndarray):
         return (0.0, round_up(max(float(epochs[-1]) if len(epochs) else 0.0, 10.0)))
 
-    def add_legend(self, columns: int = 1):
-        self.legend = self.getPlotItem().addLegend(offset=(-4, 4), labelTextSize=self._pt(8),
-                                                   colCount=columns, brush=pg.mkBrush(255, 255, 255, 200))
+    def add_legend(self):
+        self.legend = LegendRow.install(self.getPlotItem(), self._pt(8))
         return self.legend
 
     def show_in_legend(self, curve, name: str, shown: bool):
@@ -206,10 +212,7 @@ class _Plot(pg.PlotWidget):
     def _apply_fonts(self):
         scale = self._scale
         item = self.getPlotItem()
-        if self.emphasised:
-            item.setTitle(f"◆ {self._title}", size=self._pt(10), color=EMPHASIS_COLOUR, bold=True)
-        else:
-            item.setTitle(self._title, size=self._pt(10))
+        self._show_title()
         font = QFont()
         font.setPointSizeF(8 * scale)
         for side, text in zip(("bottom", "left"), self._labels):
@@ -220,6 +223,42 @@ class _Plot(pg.PlotWidget):
             self.legend.setLabelTextSize(self._pt(8))
             for _, label in self.legend.items:
                 label.setText(label.text, size=self._pt(8))     # re-render at the new size
+            self.legend.reflow(force=True)
+
+    def _show_title(self):
+        """The full title if it fits the plot's width, else the short one, else the short
+        one elided; its row as tall as its lines (pyqtgraph fixes it at 30 px)."""
+        item = self.getPlotItem()
+        font = QFont()
+        font.setPointSizeF(10 * self._scale)
+        font.setBold(self.emphasised)
+        fm = QFontMetricsF(font)
+        room = self.width() - item.getAxis("left").width() - 16     # the title sits over the plot area
+        prefix = "◆ " if self.emphasised else ""
+        choices = [prefix + t for t in (self._title, self._short_title) if t]
+        title = next((t for t in choices if "<br>" in t or fm.horizontalAdvance(t) <= room), None)
+        if title is None:
+            title = fm.elidedText(choices[-1], Qt.ElideRight, max(room, 0))
+        if self.emphasised:
+            item.setTitle(title, size=self._pt(10), color=EMPHASIS_COLOUR, bold=True)
+        else:
+            item.setTitle(title, size=self._pt(10))
+        height = max(30.0, (title.count("<br>") + 1) * fm.height() + 8)
+        item.layout.setRowFixedHeight(0, height)
+        item.titleLabel.setMaximumHeight(height)        # pyqtgraph caps it at 30 px too
+        # A shorter title lowers the plot's minimum width: fit it to the view again (a plot
+        # wider than its view is cut off at the right).
+        item.setGeometry(self.range)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if self._built:                 # pyqtgraph resizes once inside __init__
+            # pyqtgraph sizes the scene to the widget, but a frame (the emphasised plot's)
+            # leaves the viewport smaller: the axis labels at the bottom were cut off.
+            viewport = QRectF(self.viewport().rect())
+            if viewport != self.range:
+                pg.GraphicsView.setRange(self, viewport, padding=0, disableAutoPixel=False)
+            self._show_title()
 
 
 class LossPlot(QWidget):
@@ -343,21 +382,23 @@ class LayerPlot(_Plot):
     update/weight ratio), on a log axis, with an optional horizontal guide."""
 
     def __init__(self, title: str, y_label: str, field: str, guide: float | None = None,
-                 guide_label: str = "", parent=None):
-        super().__init__(title, "epoch", y_label, parent)
+                 guide_label: str = "", parent=None, short_title: str = ""):
+        super().__init__(title, "epoch", y_label, parent, short_title)
         self.field = field
         self.getPlotItem().setLogMode(x=False, y=True)
-        self.add_legend(columns=3)
+        self.add_legend()
         self.curves = []
-        self.guide = None
-        self.guide_value = guide
+        self.guide = self.guide_entry = None
+        self.guide_value, self.guide_label = guide, guide_label
         if guide is not None:
             # In log mode the view's coordinates are log10 of the data.
-            self.guide = pg.InfiniteLine(pos=np.log10(guide), angle=0, movable=False,
-                                         pen=_pen("#555555", 1.5, Qt.DashLine),
-                                         label=guide_label, labelOpts={"position": 0.03, "color": "#555555",
-                                                                     "anchors": [(0, 1), (0, 1)]})
+            pen = _pen("#555555", 1.5, Qt.DashLine)
+            self.guide = pg.InfiniteLine(pos=np.log10(guide), angle=0, movable=False, pen=pen)
             self.getPlotItem().addItem(self.guide, ignoreBounds=True)
+            # Named in the legend, not on the line, where its label sat on the curves; a
+            # click on the entry hides and shows the line, as for the curves.
+            self.guide_entry = pg.PlotDataItem(pen=pen)
+            self.guide_entry.visibleChanged.connect(lambda: self.guide.setVisible(self.guide_entry.isVisible()))
 
     def set_layers(self, names):
         item = self.getPlotItem()
@@ -368,6 +409,9 @@ class LayerPlot(_Plot):
         self.curves = [item.plot([], [], pen=_pen(colour, 2)) for colour in colours]
         for i, (curve, name) in enumerate(zip(self.curves, names)):
             self.show_in_legend(curve, name, in_legend(i, len(names)))
+        if self.guide_entry is not None:    # after the layers
+            self.show_in_legend(self.guide_entry, self.guide_label, False)
+            self.show_in_legend(self.guide_entry, self.guide_label, True)
 
     def refresh(self, mirror, outputs=None):
         epochs = mirror.log_epochs.view().astype(float)
@@ -376,7 +420,7 @@ class LayerPlot(_Plot):
             x, y = decimate(epochs, values[:, i] if len(values) else np.empty(0))
             curve.setData(x, positive_or_nan(y), connect="finite")
         shown = values.ravel()
-        if self.guide_value is not None:        # keep the guide inside, with room for its label
+        if self.guide_value is not None:        # keep the guide inside, off the edges
             shown = np.concatenate([shown, [self.guide_value / 3, self.guide_value * 30]])
         self.set_ranges(self.epoch_range(epochs), round_range(shown, log=True))
 
@@ -386,8 +430,9 @@ class HealthPlot(_Plot):
     dashed) per layer: the failure scenarios read their diagnosis off this plot."""
 
     def __init__(self, parent=None):
-        super().__init__("Dead (—) and saturated (- -) units", "epoch", "fraction", parent)
-        self.add_legend(columns=2)
+        super().__init__("Dead (—) and saturated (- -) units", "epoch", "fraction", parent,
+                         "Dead and saturated units")
+        self.add_legend()
         self.curves = []
         self._pens = []                 # per curve: (its own pen, a faint one)
         self.focus = None
@@ -412,8 +457,8 @@ class HealthPlot(_Plot):
                 self._pens.append((_pen(colours[l], 2, style), _pen(faint, 1.2, style)))
                 curve = item.plot([], [], pen=self._pens[-1][0])
                 self.curves.append((field, l, curve))
-                self.show_in_legend(curve, f"{word} {level_name(sizes, l + 1)} ({activation_names[l]})",
-                                    in_legend(i, len(layers)))
+                # "dead H1", "saturated O": dead means ReLU, saturated sigmoid or tanh.
+                self.show_in_legend(curve, f"{word} {level_name(sizes, l + 1)}", in_legend(i, len(layers)))
         self.note.setText("" if self.curves else "no ReLU, sigmoid or tanh layers")
         self.set_focus(self.focus)
 
@@ -539,7 +584,7 @@ class OutputPanel(_Plot):
         d = self.dataset
         self._title = accuracy_title(self._base_title, outputs, d.n_samples,
                                      0 if d.Y_test is None else len(d.Y_test), self.mode == "confusion")
-        self.getPlotItem().setTitle(self._title, size=self._pt(10))
+        self._show_title()
 
     def set_font_scale(self, scale: float):
         super().set_font_scale(scale)
@@ -584,10 +629,11 @@ class PlotPanel(QWidget):
         super().__init__(parent)
         self.loss = loss_plot
         self.output = output_panel
-        self.grad = LayerPlot("Gradient norm ‖∂E/∂W‖ per layer", "‖∂E/∂W‖", "grad_norm")
+        self.grad = LayerPlot("Gradient norm ‖∂E/∂W‖ per layer", "‖∂E/∂W‖", "grad_norm",
+                              short_title="Gradient norm per layer")
         self.health = HealthPlot()
         self.ratio = LayerPlot("Update / weight ratio ‖Δw‖/‖w‖", "‖Δw‖/‖w‖", "update_ratio",
-                               guide=1e-3, guide_label="1e-3")
+                               guide=1e-3, guide_label="1e-3 guide", short_title="Update / weight ratio")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for plot in (self.grad, self.health, self.ratio):

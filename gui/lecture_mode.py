@@ -122,7 +122,6 @@ class LectureMode(QObject):
         self._dirty = False
         self._explain_next = None
         self._broken = False
-        self._hidden = []                # window parts lecture mode put away
         self._build()
         self._answered.connect(self._on_answer)
 
@@ -189,9 +188,7 @@ class LectureMode(QObject):
             # The lecture panel takes the place of the loss and output plots and of the
             # controls (View → Controls brings them back): the graph keeps its width, and
             # the class looks at one network and one derivation.
-            self._hidden = [p for p in (w.side, w.controls_dock) if not p.isHidden()]
-            for part in self._hidden:
-                part.hide()
+            w.put_away("lecture", (w.side, w.controls_dock))    # (presentation mode may hold them too)
             self.dock.show()
             # Wide enough for a chain rule of five factors at presentation size.
             w.resizeDocks([self.dock], [int(DOCK_SHARE * w.width())], Qt.Horizontal)
@@ -204,8 +201,7 @@ class LectureMode(QObject):
         else:
             self._queue.clear()
             self.dock.hide()
-            for part in self._hidden:
-                part.show()
+            w.bring_back("lecture")
             for action, (text, tip) in self._normal_texts.items():
                 action.setText(text)
                 action.setToolTip(tip)

@@ -25,6 +25,7 @@ from core.optimizers import OptimizerConfig
 from core.scenarios import load_scenario, scenario_names
 from core.trainer import TrainConfig, Trainer
 
+from . import scaled_style
 from . import settings as stored
 from .app import process_events_until
 from .controls import (SPEEDS, ControlPanel, GranularityPicker, NetworkChoice, ShortcutPassthrough,
@@ -76,6 +77,8 @@ class MainWindow(QMainWindow):
         self._zoom = 1.0
         self._presenting = False
         self._before_presenting = None
+        self._put_away = {}                 # mode → the window parts it hid
+        self._shown_before_modes = {}       # part → shown before the first mode hid it
         self._base_font = QFont(self.font())
         self._build_widgets()
         self._build_actions()
@@ -86,6 +89,7 @@ class MainWindow(QMainWindow):
         self.lecture = LectureMode(self)
         self.scenario_lab = ScenarioLab(self)
         self.lr_range = LRRangeTool(self)
+        self._apply_font_scale()            # the stored zoom, now every part exists
         self.load_scenario(scenario, seed)
         QApplication.instance().aboutToQuit.connect(self._stop_training)
         self.network_view.setFocus(Qt.OtherFocusReason)
@@ -553,27 +557,48 @@ class MainWindow(QMainWindow):
         self._presenting = on
         self.presentation_action.setChecked(on)
         if on:
-            self._before_presenting = (self.controls_dock.isVisible(), self.plots.isVisible(),
-                                       self.narrative.isVisible(), self.isFullScreen(),
-                                       self.top.sizes())
-            for widget in (self.controls_dock, self.narrative):
-                widget.setVisible(False)
+            self._before_presenting = (self.plots.isHidden(), self.isFullScreen(),
+                                       None if self.side.isHidden() else self.top.sizes())
             diagnostic = self.plots.diagnostic(self.scenario.diagnostic_plot)
-            self.plots.show_only(diagnostic)
-            self.plots.setVisible(diagnostic is not None)
+            self.put_away("presentation", [self.controls_dock, self.narrative] +
+                          ([self.plots] if diagnostic is None else []))
+            if diagnostic is not None:
+                self.plots.show_only(diagnostic)
+                self.plots.show()
             self.showFullScreen()
-            width = sum(self.top.sizes())
-            self.top.setSizes([int(0.62 * width), width - int(0.62 * width)])   # the network first
+            if not self.side.isHidden():
+                width = sum(self.top.sizes())
+                self.top.setSizes([int(0.62 * width), width - int(0.62 * width)])   # the network first
         else:
-            dock, plots, narrative, full, top = self._before_presenting
-            self.top.setSizes(top)
-            self.controls_dock.setVisible(dock)
+            plots_hidden, full, top = self._before_presenting
+            self.bring_back("presentation")
             self.plots.show_only(None)
-            self.plots.setVisible(plots)
-            self.narrative.setVisible(narrative)
+            if plots_hidden:
+                self.plots.hide()
+            if top is not None and not self.side.isHidden():    # (lecture mode may hide it)
+                self.top.setSizes(top)
             if not full:
                 self.showNormal()
         self._apply_font_scale()
+
+    def put_away(self, mode: str, parts):
+        """Hide `parts` while `mode` ("presentation", "lecture") is on.  Modes overlap in
+        any order: a part comes back only when no mode holds it any more, and only if it
+        was shown when the first of them put it away."""
+        for part in parts:
+            if not self._holding(part):
+                self._shown_before_modes[part] = not part.isHidden()
+            part.hide()
+        self._put_away[mode] = self._put_away.get(mode, []) + [p for p in parts if p not in self._put_away.get(mode, [])]
+
+    def bring_back(self, mode: str):
+        """Undo put_away(mode) for the parts no other mode holds."""
+        for part in self._put_away.pop(mode, []):
+            if not self._holding(part) and self._shown_before_modes.pop(part, False):
+                part.show()
+
+    def _holding(self, part) -> bool:
+        return any(part in parts for parts in self._put_away.values())
 
     def is_presenting(self) -> bool:
         return self._presenting
@@ -597,6 +622,14 @@ class MainWindow(QMainWindow):
         font = QFont(self._base_font)
         font.setPointSizeF(self._base_font.pointSizeF() * scale)
         self.setFont(font)
+        scaled_style.apply_scale(scale)     # check boxes, sliders, icons
+        # A widget with a style sheet of its own (the diverged banner, the verdict badge)
+        # keeps the font it had when the sheet was set: give it the new size directly.
+        for widget in self.findChildren(QWidget):
+            if widget.styleSheet():
+                styled = QFont(widget.font())
+                styled.setPointSizeF(font.pointSizeF())
+                widget.setFont(styled)
         self.network_view.set_font_scale(scale)
         self.plots.set_font_scale(scale)
         self.font_scale_changed.emit(scale)
@@ -620,7 +653,6 @@ class MainWindow(QMainWindow):
         self.speed.set_index(stored.read(s, "transport/speed", len(SPEEDS) - 1))
         self.granularity.set_granularity(stored.read(s, "transport/granularity", EPOCH))
         self._zoom = min(max(stored.read(s, "view/zoom", 1.0), ZOOM_RANGE[0]), ZOOM_RANGE[1])
-        self._apply_font_scale()
 
     def _save_settings(self):
         s = self.settings
@@ -647,6 +679,7 @@ class MainWindow(QMainWindow):
         self.csv.shutdown()                 # a CSV still loading, before the training thread
         self._stop_training()
         self.sessions.closed()              # a clean quit leaves no recovery copy
+        scaled_style.apply_scale(1.0)       # the style is the application's, not the window's
         super().closeEvent(event)
 
     def event(self, event):

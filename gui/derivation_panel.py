@@ -7,10 +7,11 @@ layout — how many factors fit on one row at the current width and font scale.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QTextDocument
+from PySide6.QtGui import QFont, QTextDocument, QTextOption
 from PySide6.QtWidgets import QFrame, QTextBrowser
 
 BASE_POINT_SIZE = 11.0
+SAMPLE_TABLE_SHARE = 0.75       # of the panel's text size, for the table of samples
 PLACEHOLDER = ("<p><i>Click an edge, a bias or a neuron to see its chain rule "
                "with the current numbers.</i></p>")
 
@@ -22,6 +23,9 @@ class DerivationPanel(QTextBrowser):
         self.setOpenLinks(False)
         self.setFocusPolicy(Qt.NoFocus)      # the transport keys stay with the window
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        # Break lines between words only: a narrow table column otherwise split its
+        # numbers ("0.112" over "7"); a table too wide for the panel scrolls instead.
+        self.setWordWrapMode(QTextOption.WordWrap)
         self._explanation = None
         self._scale = 1.0
         self._per_row = None
@@ -58,6 +62,10 @@ class DerivationPanel(QTextBrowser):
         font.setPointSizeF(BASE_POINT_SIZE * self._scale)
         self.setFont(font)
         self.document().setDefaultFont(font)
+        # The per-sample table (the bordered one) is the chain's evidence, not the chain:
+        # a size smaller, so its columns, the product last, fit beside the graph.
+        self.document().setDefaultStyleSheet(
+            f'table[border="1"] td, table[border="1"] th {{ font-size: {SAMPLE_TABLE_SHARE * font.pointSizeF():.1f}pt; }}')
 
     def _render(self):
         e = self._explanation

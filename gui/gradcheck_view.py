@@ -18,7 +18,8 @@ FAILED_ROW = QColor("#fde0dc")
 WORST_FAILED = QColor("#f28b82")
 WORST_PASSED = QColor("#fff3b0")    # the worst of a passing check: still worth a look
 PASS_COLOUR, FAIL_COLOUR = "#1a7f37", "#c62828"
-HEADERS = ("parameter", "analytic ∂E/∂w", "central difference", "relative error")
+# Two lines each: on one line the headers were wider than their columns and were cut.
+HEADERS = ("w", "analytic\n∂E/∂w", "central\ndifference", "relative\nerror")
 
 
 class GradCheckView(QWidget):
@@ -42,7 +43,9 @@ class GradCheckView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.NoSelection)
         self.table.setFocusPolicy(Qt.NoFocus)   # arrow keys stay the transport's
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)   # w17: the numbers get the room
 
         controls = QHBoxLayout()
         controls.addWidget(self.run_button)

@@ -6,14 +6,7 @@ from PySide6.QtCore import Qt
 
 from core import load_scenario
 from core.lr_range import lr_range_test
-
-TIMEOUT = 20000
-
-
-def on_worker(window, qtbot, read):
-    future = window.worker.with_trainer(read)
-    qtbot.waitUntil(future.done, timeout=TIMEOUT)
-    return future.result()
+from window_helpers import TIMEOUT, on_worker
 
 
 def trainer_state(trainer):

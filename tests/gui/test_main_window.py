@@ -11,25 +11,7 @@ from PySide6.QtWidgets import QApplication
 from core import Network, load_scenario
 from gui.graph_layout import MAX_FULL_LAYER, SHOWN_HEAD
 from gui.worker import BATCH, EPOCH, SAMPLE
-
-TIMEOUT = 10000
-
-
-def epoch_of(window) -> int:
-    return int(re.search(r"Epoch (\d+)", window.status_text()).group(1))
-
-
-def loss_of(window) -> float:
-    return float(re.search(r"loss (\S+)", window.status_text()).group(1))
-
-
-def settle(window, qtbot, future=None):
-    """Wait for a command to finish and for everything it sent to be drawn."""
-    if future is not None:
-        qtbot.waitUntil(future.done, timeout=TIMEOUT)
-        future.result()
-    window.wait_until_drawn()
-    return window.last_frame().snapshot
+from window_helpers import TIMEOUT, epoch_of, loss_of, settle
 
 
 def headless(name="lecture-house-prices", batch_size=None):

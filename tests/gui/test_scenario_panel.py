@@ -3,7 +3,6 @@ metric's verdict beside the network, the diagnosis put in front, one toggle that
 with the remedy from the same initial weights while the run before stays as a ghost, and
 exploding gradients stopping on the last finite state.  Exactness against headless
 Trainers built from the same scenario and seed."""
-import re
 
 import numpy as np
 import pytest
@@ -13,27 +12,7 @@ import main
 from core import load_scenario
 from core.numbering import layer_offsets
 from gui.app import apply_remedy
-
-TIMEOUT = 20000
-
-
-def epoch_of(window) -> int:
-    return int(re.search(r"Epoch (\d+)", window.status_text()).group(1))
-
-
-def settle(window, qtbot, future=None):
-    if future is not None:
-        qtbot.waitUntil(future.done, timeout=TIMEOUT)
-        future.result()
-    window.wait_until_drawn()
-    return window.last_frame().snapshot
-
-
-def on_worker(window, qtbot, read):
-    """What read(trainer) returns, run on the training thread."""
-    future = window.worker.with_trainer(read)
-    qtbot.waitUntil(future.done, timeout=TIMEOUT)
-    return future.result()
+from window_helpers import TIMEOUT, epoch_of, on_worker, settle
 
 
 def headless(name, seed, epochs, remedy=False):

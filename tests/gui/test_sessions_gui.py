@@ -11,22 +11,7 @@ from PySide6.QtGui import QCloseEvent
 from core import OptimizerConfig, load_scenario
 from core.session import DataSource, load_session, save_session
 from gui.worker import BATCH
-
-TIMEOUT = 10000
-
-
-def settle(window, qtbot, future=None):
-    if future is not None:
-        qtbot.waitUntil(future.done, timeout=TIMEOUT)
-        future.result()
-    window.wait_until_drawn()
-    return window.last_frame().snapshot
-
-
-def on_worker(window, qtbot, job):
-    future = window.worker.with_trainer(job)
-    qtbot.waitUntil(future.done, timeout=TIMEOUT)
-    return future.result()
+from window_helpers import TIMEOUT, on_worker, settle
 
 
 def loss_series(trainer):

@@ -558,7 +558,8 @@ class MainWindow(QMainWindow):
         self.presentation_action.setChecked(on)
         if on:
             self._before_presenting = (self.plots.isHidden(), self.isFullScreen(),
-                                       None if self.side.isHidden() else self.top.sizes())
+                                       None if self.side.isHidden() else self.top.sizes(),
+                                       self.centre.sizes())
             diagnostic = self.plots.diagnostic(self.scenario.diagnostic_plot)
             self.put_away("presentation", [self.controls_dock, self.narrative] +
                           ([self.plots] if diagnostic is None else []))
@@ -569,14 +570,19 @@ class MainWindow(QMainWindow):
             if not self.side.isHidden():
                 width = sum(self.top.sizes())
                 self.top.setSizes([int(0.62 * width), width - int(0.62 * width)])   # the network first
+            if diagnostic is not None:      # tall enough for its axis labels at presentation size
+                height = sum(self.centre.sizes())
+                self.centre.setSizes([height - int(0.3 * height), int(0.3 * height)])
         else:
-            plots_hidden, full, top = self._before_presenting
+            plots_hidden, full, top, centre = self._before_presenting
             self.bring_back("presentation")
             self.plots.show_only(None)
             if plots_hidden:
                 self.plots.hide()
             if top is not None and not self.side.isHidden():    # (lecture mode may hide it)
                 self.top.setSizes(top)
+            if min(centre) > 0 and not self.plots.isHidden():
+                self.centre.setSizes(centre)
             if not full:
                 self.showNormal()
         self._apply_font_scale()

@@ -1,4 +1,5 @@
-"""An axis whose tick labels never crowd, for the plots' log axes.
+"""An axis whose tick labels never crowd: the plots' log axes, and linear axes at large
+font sizes.
 
 pyqtgraph's own log axis labels every 2..9 of a decade once the axis spans fewer than
 three decades ("0.9 0.8 0.7 0.6 ..." stacked on a plot 150 px tall), and leaves the decades
@@ -6,6 +7,10 @@ at the ends of the range unlabelled.  TickAxis labels each decade it has room fo
 2nd, 5th, 10th... when they are many) and between two decades only as many of 2, 3, 5 as
 stay a label's height apart, so a loss that spans one decade reads 1, 2, 3, 5, 10.  One
 axis writes its decades one way: 0.001 … 1000, or (wider) 10⁻⁵ … 1 … 10³, not both.
+
+On a linear axis pyqtgraph spaces the ticks by the axis length alone, not by the size of
+their labels: in presentation mode a short plot stacked 0, 0.2, … 1.0 into each other.
+TickAxis widens the spacing (to 1, 2 or 5 × 10^k) until the labels are apart again.
 """
 from __future__ import annotations
 
@@ -68,6 +73,12 @@ def decade_step(decade_px: float, extent: float) -> int:
     return DECADE_STEPS[-1]
 
 
+def nice_step(least: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k that is at least `least`."""
+    power = 10.0 ** math.floor(math.log10(least))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= least * (1 - 1e-9))
+
+
 def log_ticks(lo: float, hi: float, size: float, extent: float) -> list:
     """pyqtgraph tick levels for a log axis showing log10 positions lo..hi over `size`
     pixels, with labels `extent` pixels long along the axis: [(spacing, labelled decades),
@@ -109,11 +120,26 @@ class TickAxis(pg.AxisItem):
         self.picture = None
         self.update()
 
-    def _label_extent(self) -> float:
+    def _label_extent(self, widest: str = "0.001") -> float:
+        """A label's length along the axis: its height on a vertical axis, on a horizontal
+        one the width of `widest` and a space."""
         fm = QFontMetricsF(self.style["tickFont"] or self.font())
         if self.orientation in ("left", "right"):
             return fm.height() * 0.85       # pyqtgraph trims a label's box to about this
-        return fm.horizontalAdvance("0.001") + fm.horizontalAdvance(" ")
+        return fm.horizontalAdvance(widest) + fm.horizontalAdvance(" ")
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        if self.logMode or self._tickSpacing is not None or not levels or not span or size <= 0:
+            return levels
+        widest = max((f"{v:g}" for v in (minVal, maxVal)), key=len)
+        least = span * LABEL_PITCH * self._label_extent(widest) / size
+        if not math.isfinite(least) or levels[0][0] >= least:
+            return levels
+        major = nice_step(least)
+        mantissa = round(major / 10.0 ** math.floor(math.log10(major)))
+        return [(major, 0), (major / (4 if mantissa == 2 else 5), 0)]
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         lo, hi = sorted((float(minVal), float(maxVal)))

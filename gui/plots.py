@@ -229,6 +229,8 @@ class _Plot(pg.PlotWidget):
         """The full title if it fits the plot's width, else the short one, else the short
         one elided; its row as tall as its lines (pyqtgraph fixes it at 30 px)."""
         item = self.getPlotItem()
+        if item is None:                # closed: pyqtgraph has let go of it
+            return
         font = QFont()
         font.setPointSizeF(10 * self._scale)
         font.setBold(self.emphasised)

@@ -158,6 +158,20 @@ def test_log_axis_labels_never_overlap_and_name_the_decades(qtbot, decades, heig
         assert log_label(decades[0]) in labels and log_label(decades[1]) in labels
 
 
+@pytest.mark.parametrize("height", [130, 180, 400])
+def test_linear_axis_labels_stay_apart_at_presentation_size(qtbot, height):
+    configure_pyqtgraph()
+    plot = shown(qtbot, HealthPlot(), 500, height)
+    plot.set_layers((2, 16, 1), ("relu", "sigmoid"))
+    plot.set_font_scale(1.6)
+    plot.set_ranges((0.0, 300.0), (0.0, 1.02))
+    QApplication.processEvents()
+    for side in ("left", "bottom"):
+        texts = axis_texts(plot, side)
+        assert texts and not overlapping([r for r, _ in texts]), [t for _, t in texts]
+        assert len(texts) >= 2 or (side == "left" and height < 150)     # a sliver of a plot: "0" only
+
+
 def test_a_one_decade_loss_axis_reads_1_2_3_5_10_not_every_digit():
     levels = log_ticks(0.0, 1.0, 150, 11)
     assert [log_label(v) for v in levels[0][1]] == ["1", "10"]

@@ -502,7 +502,7 @@ def distinct_beta_scales(state: ViewState) -> list:
 def _legend_marks(state: ViewState) -> list:
     acts = set(state.activation_names)
     marks = [("input", "input"), ("bias", "bias (constant 1)")]
-    if acts & {"relu", "leaky_relu"}:
+    if "relu" in acts:      # core.diagnostics marks dead ReLUs only: a leaky one always passes some
         marks.append(("dead", "dead (β ≤ 0 on every sample)"))
     if acts & {"sigmoid", "tanh"}:
         marks.append(("saturated", "saturated (f′(α) ≈ 0)"))

@@ -2,6 +2,7 @@
 titles, log-axis labels), legends off the curves, the colour scales fixed by the network as
 it started, the window's furniture at presentation size, and lecture mode and presentation
 mode entered and left in either order without losing a panel."""
+import dataclasses
 import itertools
 
 import numpy as np
@@ -81,6 +82,14 @@ def test_graph_legend_texts_never_overlap(qapp, exploding_start, beta_max, width
     assert labels and not any("e+" in t for t in labels)      # 2·10²⁹³, not 2e+293
     assert not overlapping([r for r, _ in texts]), labels
     assert all(r.left() >= -0.5 and r.right() <= width + 0.5 for r, _ in texts)
+
+
+def test_the_dead_mark_is_explained_only_where_a_neuron_can_carry_it(qapp, exploding_start):
+    leaky, _ = legend_texts(exploding_start, 1e3, 1100)            # leaky ReLUs never die
+    relu = dataclasses.replace(exploding_start, activation_names=("relu",) * 6 + ("sigmoid",))
+    dead, _ = legend_texts(relu, 1e3, 1100)
+    assert not any(t.startswith("dead") for _, t in leaky)
+    assert any(t.startswith("dead") for _, t in dead)
 
 
 def test_beta_ticks_are_compact_numbers():

@@ -10,14 +10,13 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 import main
+from image_pixels import rgb32
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def distinct_colours(path) -> int:
-    image = QImage(str(path)).convertToFormat(QImage.Format_RGB32)
-    pixels = np.frombuffer(image.constBits(), np.uint32, image.width() * image.height())
-    return len(np.unique(pixels))
+    return len(np.unique(rgb32(QImage(str(path)))))
 
 
 def test_screenshot_writes_a_picture_of_the_whole_trained_window(qapp, tmp_path):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from core import load_scenario
 from gui import figure_export as figures
 from main import main
+from image_pixels import rgb32
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG_ROOT = "{http://www.w3.org/2000/svg}svg"
@@ -28,7 +29,7 @@ def check_png(path, size=None):
     if size is not None:
         assert (image.width(), image.height()) == size, path
     # Something is drawn: not all one colour.
-    pixels = np.frombuffer(image.convertToFormat(QImage.Format_RGB32).constBits(), np.uint32)
+    pixels = rgb32(image).ravel()
     assert np.mean(pixels != pixels[0]) > 0.01, path
     return image
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: E402
 from core import Network, OptimizerConfig, TrainConfig, Trainer, load_scenario  # noqa: E402
 from core.numbering import layer_offsets  # noqa: E402
 from gui.network_view import NetworkView  # noqa: E402
+from image_pixels import rgb  # noqa: E402
 
 W, H = 1600, 1000
 
@@ -72,9 +73,7 @@ def midpoint(view, index):
 
 
 def non_white_fraction(image):
-    img = image.convertToFormat(image.Format.Format_RGB32)
-    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
-    return float(np.mean(arr[:, :img.width(), :3].min(axis=2) < 240))
+    return float(np.mean(rgb(image).min(axis=2) < 240))
 
 
 # -- what is drawn ---------------------------------------------------------------------

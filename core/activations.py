@@ -111,7 +111,9 @@ class Linear(Activation):
     name = "linear"
 
     def forward(self, alpha, out):
-        out[...] = alpha   # (cheaper to call than np.copyto)
+        # A Workspace gives a linear layer β = α (one buffer), so this is usually free.
+        if out is not alpha:
+            out[...] = alpha   # (cheaper to call than np.copyto)
         return out
 
     def derivative(self, alpha, beta, out=None):
@@ -121,7 +123,9 @@ class Linear(Activation):
         return out
 
     def backward(self, dE_dbeta, alpha, beta, out, scratch):
-        out[...] = dE_dbeta
+        # δ = ∂E/∂β; a Workspace gives a linear layer one buffer for both.
+        if out is not dE_dbeta:
+            out[...] = dE_dbeta
         return out
 
 

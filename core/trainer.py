@@ -23,7 +23,7 @@ from . import diagnostics as diag
 from .errors import ConfigError
 from .history import History
 from .losses import check_compatible, get_loss
-from .network import Network, Workspace, _layer_views
+from .network import Network, Workspace, _layer_views, param_blocks
 from .optimizers import Optimizer, OptimizerConfig
 
 # Diagnostics (dead / saturated units) are read on at most this many training samples:
@@ -116,6 +116,8 @@ class Trainer:
         self._grad_views = _layer_views(self.grad, network.sizes)
         self._spare_grad = np.zeros_like(network.params)
         self._spare_views = _layer_views(self._spare_grad, network.sizes)
+        self._grad_blocks = param_blocks(self.grad, network.sizes)
+        self._spare_blocks = param_blocks(self._spare_grad, network.sizes)
         self.optimizer = Optimizer(self.config.optimizer, network.n_params, network.dtype)
         seed_words = np.random.SeedSequence(int(self.config.seed)).generate_state(4)
         self.rng = np.random.RandomState(seed_words)
@@ -188,9 +190,14 @@ class Trainer:
 
     def _step(self, Xb, Yb) -> float | None:
         """One optimiser step on one batch.  Returns its loss, or None on divergence."""
+        ws = self._workspace(Xb.shape[0])
+        ws.load(Xb)
+        return self._step_loaded(ws, Yb)
+
+    def _step_loaded(self, ws, Yb) -> float | None:
+        """_step on the inputs already loaded into ws."""
         net, grad = self.net, self._spare_grad
-        E = net.forward_backward_into(Xb, Yb, self.loss_fn, self._workspace(Xb.shape[0]),
-                                      self._spare_views)
+        E = net.forward_backward_loaded(Yb, self.loss_fn, ws, self._spare_blocks)
         if not math.isfinite(E):
             self._diverge(f"loss became {E}")
             return None
@@ -206,6 +213,7 @@ class Trainer:
         self.optimizer.commit()
         self.grad, self._spare_grad = grad, self.grad
         self._grad_views, self._spare_views = self._spare_views, self._grad_views
+        self._grad_blocks, self._spare_blocks = self._spare_blocks, self._grad_blocks
         self.steps += 1
         self.last_batch_loss = E
         return E
@@ -276,14 +284,17 @@ class Trainer:
         # The lecture's loop, with nothing per epoch but the step and the bookkeeping.
         self._order = np.arange(self.n)
         self._Xo, self._Yo = self.X, self.Y
-        X, Y, step = self.X, self.Y, self._step
+        # x is loaded into the workspace once per call: it does not change between epochs.
+        Y, step = self.Y, self._step_loaded
+        ws = self._workspace(self.n)
+        ws.load(self.X)
         append, log_every = self.history.loss.append, self.log_every
         done = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             while done < count:
                 if should_stop is not None and (done & 63) == 0 and done and should_stop():
                     break
-                E = step(X, Y)
+                E = step(ws, Y)
                 if E is None:
                     break
                 e = self.epoch

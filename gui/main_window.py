@@ -16,7 +16,7 @@ import time
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QHBoxLayout, QInputDialog,
-                               QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter,
+                               QLabel, QMainWindow, QSpinBox, QSplitter,
                                QToolBar, QVBoxLayout, QWidget)
 
 from core.errors import BackpropLabError
@@ -332,12 +332,10 @@ class MainWindow(QMainWindow):
         return frame is not None and frame.snapshot.steps > 0
 
     def _ask_discard(self, what: str) -> bool:
-        answer = QMessageBox.question(
-            self, "Discard training?",
-            f"{what} starts training again from new initial weights; the "
-            f"{self._frame.snapshot.epoch if self._frame else 0} epochs trained so far are lost.",
-            QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Cancel)
-        return answer == QMessageBox.Discard
+        """Before training is replaced (another scenario, network or data set): unsaved
+        training gets Save / Discard / Cancel; training already in its session file is
+        not lost, so nothing is asked."""
+        return self.sessions.may_discard(what)
 
     def _scenario_chosen(self, name: str):
         if name != self.scenario.name and (not self._has_training() or

@@ -291,3 +291,31 @@ def test_session_keys_work_whatever_has_the_focus(make_window, qtbot):
     qtbot.waitUntil(lambda: len(asked) == 2, timeout=5000)
     assert asked == ["save as", "open"]
     assert [a.text() for a in window.menuBar().actions()][0] == "&File"
+
+
+def test_another_scenario_offers_to_save_unsaved_training_first(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.confirm_discard = window._ask_discard          # the real question, not the fixture's
+    picker = window.controls.scenario
+    index = picker.findData("dead-relus")
+    train_a_little(window, qtbot)
+    asked = window.sessions.confirm_unsaved = Recorder("cancel")
+    picker.activated.emit(index)
+    snap = settle(window, qtbot)
+    assert asked.calls == [("Loading “dead-relus”",)]
+    assert window.scenario.name == "lecture-house-prices" and snap.epoch == 5
+    assert picker.currentData() == "lecture-house-prices"
+    # Save: the training goes to the file chosen then, and the new scenario loads.
+    asked.answer = "save"
+    window.sessions.choose_save_path = Recorder(str(tmp_path / "before.json"))
+    picker.activated.emit(index)
+    snap = settle(window, qtbot)
+    assert window.scenario.name == "dead-relus" and snap.epoch == 0
+    assert load_session(tmp_path / "before.json").trainer.epoch == 5
+    # Training already saved is not lost: nothing is asked.
+    train_a_little(window, qtbot)
+    assert window.sessions.save_to(tmp_path / "dead.json")
+    asked.calls.clear()
+    picker.activated.emit(picker.findData("lecture-house-prices"))
+    settle(window, qtbot)
+    assert asked.calls == [] and window.scenario.name == "lecture-house-prices"

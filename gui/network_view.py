@@ -32,7 +32,8 @@ ROUGH_EDGE_COUNT = 250
 SETTLE_MS = 250
 COLOUR_MODES = ("weight", "gradient", "update")
 GRADIENT_DECADES = (-8, 2)      # |∂E/∂w| from 1e-8 (vanished) to 1e2 (exploding)
-UPDATE_DECADES = (-10, 0)       # |Δw| = η·|∂E/∂w| typically sits a few decades lower
+UPDATE_DECADES = (-10, 0)
+BOUNDED = ("sigmoid", "softmax", "tanh")   # activations whose β scale is their own range       # |Δw| = η·|∂E/∂w| typically sits a few decades lower
 
 
 def _finite_abs(values) -> np.ndarray:
@@ -48,14 +49,13 @@ def choose_scales(snapshot) -> Scales:
     wide first layer cannot drown the others; a percentile, so a few odd weights cannot
     either).  A pytorch-initialised net with |w| ≈ 0.04 is then not all grey, and growth
     shows as saturation.  The β scale of unbounded activations likewise ends just above the
-    initial β; a β that grows beyond it saturates (its value is in the node and the hover)."""
+    initial β; a β that grows beyond it saturates (its value is in the node and the hover),
+    and β that fall to a third of it narrow it (shrink_beta_scales)."""
     offsets = layer_offsets(snapshot.sizes)
     typical = [float(np.quantile(w, 0.95)) if w.size else 0.0
                for w in (_finite_abs(snapshot.params[a:b]) for a, b in zip(offsets[:-1], offsets[1:]))]
     limit = colours.nice_ceil(max(typical))
-    unbounded = [_finite_abs(b) for b, a in zip(snapshot.sample_betas, snapshot.activation_names)
-                 if a not in ("sigmoid", "softmax", "tanh")]
-    beta_max = colours.nice_ceil(max([1.0] + [1.25 * float(b.max()) for b in unbounded if b.size]))
+    beta_max = unbounded_beta_limit(snapshot)
     edges = {
         "weight": colours.DivergingScale(limit),
         "gradient": colours.LogMagnitudeScale(*GRADIENT_DECADES),
@@ -63,6 +63,32 @@ def choose_scales(snapshot) -> Scales:
     }
     betas = [None] + [colours.beta_scale(a, beta_max) for a in snapshot.activation_names]
     return Scales(edges, betas)
+
+
+def unbounded_beta_limit(snapshot) -> float:
+    """A round number just above the largest |β| of the unbounded activations (ReLU,
+    leaky ReLU, linear) in `snapshot`, and at least 1."""
+    unbounded = [_finite_abs(b) for b, a in zip(snapshot.sample_betas, snapshot.activation_names)
+                 if a not in BOUNDED]
+    return colours.nice_ceil(max([1.0] + [1.25 * float(b.max()) for b in unbounded if b.size]))
+
+
+def shrink_beta_scales(scales: Scales, snapshot) -> Scales:
+    """The β scale of unbounded activations, narrowed once every |β| has fallen to a third
+    of it or less.  Growth still shows as saturation against the fixed scale; but a network
+    that starts with huge β and is then tamed (the exploding-gradients remedy: β ≈ 10³ at
+    the start, mostly < 10 and at most ~200 after 200 clipped epochs) would otherwise be
+    drawn nearly all white.  The factor 3 of slack keeps the scale from following every
+    frame: it changes a handful of times in a run, never back and forth."""
+    current = max((scale.hi for scale, a in zip(scales.betas[1:], snapshot.activation_names)
+                   if a not in BOUNDED), default=None)
+    if current is None or not all(np.isfinite(b).all() for b in snapshot.sample_betas):
+        return scales               # a diverged frame says nothing about the scale
+    limit = unbounded_beta_limit(snapshot)
+    if limit > current / 3:
+        return scales
+    betas = [None] + [colours.beta_scale(a, limit) for a in snapshot.activation_names]
+    return Scales(scales.edges, betas)
 
 
 class GraphItem(QGraphicsObject):
@@ -129,6 +155,7 @@ class NetworkView(QGraphicsView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.state = ViewState()
+        self._first_scales = None   # the scales of the run as it started (reset shows them)
         self.overlay = Overlay()
         self.plate_cache = PlateCache()
         self._font_scale = 1.0
@@ -166,6 +193,7 @@ class NetworkView(QGraphicsView):
         s.output_names = tuple(output_names or ())
         s.snapshot = None
         s.scales = None             # chosen afresh from this network's first snapshot
+        self._first_scales = None
         s.hovered = None
         self._pending = None
         self._timer.stop()
@@ -183,7 +211,7 @@ class NetworkView(QGraphicsView):
         already far along (or diverged) when it is first drawn keeps scales that fit the
         network as it started."""
         if self.state.scales is None and self.state.sizes and tuple(snapshot.sizes) == self.state.sizes:
-            self.state.scales = choose_scales(snapshot)
+            self.state.scales = self._first_scales = choose_scales(snapshot)
 
     def _apply_pending(self):
         snapshot, self._pending = self._pending, None
@@ -195,7 +223,11 @@ class NetworkView(QGraphicsView):
             self.set_network(snapshot.sizes, snapshot.activation_names,
                              s.input_names if same_shape else None, s.output_names if same_shape else None)
         if s.scales is None:
-            s.scales = choose_scales(snapshot)
+            s.scales = self._first_scales = choose_scales(snapshot)
+        elif snapshot.steps == 0 and self._first_scales is not None:
+            s.scales = self._first_scales       # reset: the picture it started with
+        else:
+            s.scales = shrink_beta_scales(s.scales, snapshot)
         s.snapshot = snapshot
         now = time.perf_counter()
         streaming = now - self._last_applied < SETTLE_MS / 1000

@@ -284,3 +284,37 @@ def test_a_panel_the_user_had_closed_stays_closed_after_both_modes(make_window, 
     window.set_presentation(False)
     qtbot.waitUntil(window.lecture.is_idle, timeout=TIMEOUT)
     assert window.controls_dock.isHidden() and not window.side.isHidden() and not window.plots.isHidden()
+
+
+def test_the_beta_scale_narrows_once_training_tames_huge_activations(
+        make_window, qtbot, exploding_start):
+    # The exploding-gradients remedy starts with β ≈ 10³ and clips training down to β of a
+    # few units: a scale fixed at the start would draw every neuron white.
+    from gui.network_view import shrink_beta_scales
+    start = choose_scales(exploding_start)
+    assert start.betas[1].hi >= 100
+    assert shrink_beta_scales(start, exploding_start) is start       # no change unprovoked
+    tame = dataclasses.replace(exploding_start, sample_betas=tuple(
+        b / start.betas[1].hi * 3 for b in exploding_start.sample_betas))
+    narrowed = shrink_beta_scales(start, tame)
+    assert 1.0 <= narrowed.betas[1].hi <= start.betas[1].hi / 3
+    assert narrowed.betas[-1].hi == 1.0 and narrowed.edges is start.edges  # sigmoid output kept
+    assert shrink_beta_scales(narrowed, tame) is narrowed                  # and then it stays
+    broken = dataclasses.replace(tame, sample_betas=(np.full_like(tame.sample_betas[0], np.nan),)
+                                 + tame.sample_betas[1:])
+    assert shrink_beta_scales(start, broken) is start                     # not from a NaN frame
+    # In the window: the remedy run, trained until its β are tamed, is drawn on a narrower scale.
+    window = make_window("exploding-gradients")
+    window.load_scenario("exploding-gradients", remedy=True)
+    window.run_epochs(200, wait=True)
+    window.wait_until_drawn()
+    shown = window.network_view.state.scales
+    last = window.last_frame().snapshot
+    tamed = np.abs(np.concatenate(last.sample_betas[:-1])).max()
+    assert last.epoch == 200 and tamed < start.betas[1].hi / 4
+    assert tamed <= shown.betas[1].hi <= start.betas[1].hi / 3
+    window.reset()                                      # the picture it started with
+    window.wait_until_drawn()
+    qtbot.waitUntil(lambda: window.last_frame().snapshot.steps == 0, timeout=TIMEOUT)
+    window.wait_until_drawn()
+    assert window.network_view.state.scales.betas[1].hi == start.betas[1].hi

@@ -100,6 +100,19 @@ class Setup:
         self.scenario, self.dataset = scenario, dataset
 
 
+def check_data_flags(args):
+    """The CSV flags only mean something with --data (and a CSV run has no scenario)."""
+    if args.data:
+        for flag, given in (("--scenario", args.scenario), ("--remedy", args.remedy)):
+            if given:
+                raise UsageError(f"--data trains on a CSV file; it cannot be combined with {flag}")
+        return
+    for flag, given in (("--target", args.target), ("--features", args.features),
+                        ("--hidden", args.hidden), ("--no-standardise", args.no_standardise)):
+        if given:
+            raise UsageError(f"{flag} describes a CSV file: it needs --data FILE.csv")
+
+
 def setup_from_scenario(args) -> Setup:
     from core.headless import default_log_every
     from core.scenarios import load_scenario
@@ -143,7 +156,9 @@ def setup_from_csv(args) -> Setup:
     sc = make_csv_setup(dataset, hidden=hidden, seed=options.seed, epochs=args.epochs,
                         **({} if args.lr is None else {"lr": args.lr}))
     trainer = sc.make_trainer(log_every=args.log_every or default_log_every(sc.epochs))
-    return Setup(sc.name, sc.title, trainer, sc.epochs, dataset=dataset)
+    setup = Setup(sc.name, sc.title, trainer, sc.epochs, scenario=sc, dataset=dataset)
+    setup.csv_options, setup.notes = options, notes    # for the window's data source
+    return setup
 
 
 def setup_from_session(args) -> Setup:
@@ -268,6 +283,7 @@ def run_headless(args) -> int:
             check_output_path(getattr(args, flag), "--" + flag.replace("_", "-"))
     if args.export_figures:
         check_output_folder(args.export_figures, "--export-figures")
+    check_data_flags(args)
     if args.load_session:
         setup = setup_from_session(args)
     elif args.data:
@@ -299,9 +315,32 @@ def run_headless(args) -> int:
     return 0
 
 
+# What only a headless run does, and where the window has it instead.
+HEADLESS_ONLY = {
+    "json": "", "quiet": "", "log_every": "",
+    "explain": " (in the window: Lecture mode)", "sample": " (in the window: Lecture mode)",
+    "lr_range_test": " (in the window: the η range test button)",
+    "save_session": " (in the window: File → Save)",
+    "export_pytorch": " (in the window: File → Export)",
+    "export_numpy": " (in the window: File → Export)",
+    "export_figures": " (in the window: File → Export; --screenshot OUT.png renders it)",
+}
+
+
 def run_gui(args) -> int:
+    """The window, on a scenario, a CSV file (--data) or a saved session (--load-session);
+    bad arguments and unreadable files are refused here, before a window opens."""
+    for dest, hint in HEADLESS_ONLY.items():
+        if getattr(args, dest) not in (None, False):
+            raise UsageError(f"--{dest.replace('_', '-')} works with --headless{hint}")
+    check_data_flags(args)
+    setup = None
+    if args.load_session:
+        setup = setup_from_session(args)
+    elif args.data:
+        setup = setup_from_csv(args)
     from gui.app import run_app
-    return run_app(args)
+    return run_app(args, setup)
 
 
 def main(argv=None) -> int:

@@ -63,13 +63,21 @@ def last_scenario() -> str:
     return name if name in scenario_names() else DEFAULT_SCENARIO
 
 
-def run_app(args) -> int:
+def run_app(args, setup=None) -> int:
+    """The window.  `setup` (main.Setup) is a CSV file's or a saved session's run, read and
+    checked before the window opens; without it, the scenario named (or the last one)."""
     app = application()
     from .main_window import MainWindow
     if args.screenshot:
         check_writable(args.screenshot)
     window = MainWindow(scenario=args.scenario or last_scenario(), seed=args.seed)
-    if args.lr is not None:
+    if setup is not None and getattr(setup, "session", None) is not None:
+        window.sessions.show_session(setup.session, Path(args.load_session))
+        for warning in setup.session.warnings:
+            window.show_message(warning, 15000)
+    elif setup is not None:
+        window.csv.show_imported(setup.scenario, args.data, setup.csv_options, setup.notes)
+    if args.lr is not None and not args.load_session:   # a session's --lr is in its trainer
         window.set_learning_rate(args.lr)
     epochs = args.epochs or 0
     if args.screenshot:

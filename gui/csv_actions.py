@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
+from core.csv_dataset import counted
 from core.session import DataSource
 
 from .csv_loader import CSVImportFlow
@@ -123,14 +124,19 @@ class CSVActions(QObject):
         if w._has_training() and not w.confirm_discard(f"Training on {name}"):
             self._kept(f"{name} not opened")
             return
-        w.use_scenario(scenario)
         path, options = self._chosen
+        self.show_imported(scenario, path, options, notes)
+
+    def show_imported(self, scenario, path, options, notes):
+        """Train on a CSV file's scenario (from the dialog, or `main.py --data`)."""
+        w = self.window
+        w.use_scenario(scenario)
         try:            # sessions saved from now on name the file and its hash
             w.sessions.set_data_source(DataSource.from_csv(scenario.dataset, path, asdict(options)))
         except OSError:
             pass        # gone since it was read: sessions keep a copy of the data instead
         w.narrative.text.setHtml(narrative_html(scenario, notes))     # the scenario panel's text
-        w.show_message(f"Opened {name}: {scenario.title.split(': ', 1)[-1]}")
+        w.show_message(f"Opened {scenario.dataset.name}: {scenario.title.split(': ', 1)[-1]}")
 
     def _preview_opened(self, dialog):
         self.window.show_message(f"{dialog.table.describe()}: choose what to predict")
@@ -203,8 +209,8 @@ def narrative_html(scenario, notes) -> str:
               "that does to the loss and the gradients")
     n_test = 0 if d.X_test is None else len(d.X_test)
     html = (f"<h3>{escape(d.name)}</h3>"
-            f"<p>Predicts {task} from {d.X.shape[1]} inputs: {listing(d.feature_names)}.</p>"
-            f"<p>{d.n_samples:,} training rows, {n_test:,} test rows. {scaled}.</p>")
+            f"<p>Predicts {task} from {counted(d.X.shape[1], 'input')}: {listing(d.feature_names)}.</p>"
+            f"<p>{counted(d.n_samples, 'training row')}, {counted(n_test, 'test row')}. {scaled}.</p>")
     if notes:
         html += "<p><b>Notes on the file:</b></p><ul>" + "".join(
             f"<li>{escape(n)}</li>" for n in notes) + "</ul>"

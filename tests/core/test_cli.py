@@ -116,8 +116,14 @@ def test_the_printed_loss_lines_follow_the_lecture(capsys):
     (["--headless", "--epochs", "5", "--json", "/no/such/directory/run.json"], "run.json"),
     (["--headless", "--no-such-flag"], "--no-such-flag"),
     (["--headless", "--scenario", "missing-file.toml"], "missing-file.toml"),
+    (["--headless", "--target", "price"], "needs --data"),
+    (["--headless", "--data", "houses.csv", "--scenario", "dead-relus"], "--scenario"),
+    (["--json", "run.json"], "--json works with --headless"),
+    (["--export-pytorch", "net.py"], "File → Export"),
+    (["--hidden", "8,8"], "needs --data"),
 ], ids=["lr-abc", "lr-negative", "epochs-negative", "epochs-word", "seed-float",
-        "unknown-scenario", "unwritable-json", "unknown-flag", "missing-scenario-file"])
+        "unknown-scenario", "unwritable-json", "unknown-flag", "missing-scenario-file",
+        "target-without-data", "data-and-scenario", "window-json", "window-export", "window-hidden"])
 def test_bad_arguments_give_one_line_and_exit_code_2(args, mentions):
     result = run_cli(*args)
     assert result.returncode == 2, result.stderr

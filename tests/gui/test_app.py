@@ -37,6 +37,53 @@ def test_screenshot_errors_are_one_line_and_exit_code_2(qapp, tmp_path, capsys):
     assert len(err) == 1 and "unknown scenario 'no-such-scenario'" in err[0]
 
 
+class WindowSpy:
+    """Wraps gui.app.take_screenshot: what the window held when it was photographed."""
+
+    def __init__(self, monkeypatch):
+        import gui.app
+        self.seen, original = {}, gui.app.take_screenshot
+
+        def spy(app, window, path, epochs):
+            code = original(app, window, path, epochs)
+            snap = window.last_frame().snapshot
+            self.seen.update(scenario=window.scenario.name, epoch=snap.epoch, sizes=snap.sizes,
+                             params=snap.params.copy(), title=window.windowTitle())
+            return code
+        monkeypatch.setattr(gui.app, "take_screenshot", spy)
+
+
+def test_the_window_opens_a_csv_file_or_a_saved_session_from_the_command_line(
+        qapp, tmp_path, monkeypatch, capsys):
+    from core.session import load_session
+    spy = WindowSpy(monkeypatch)
+    data = tmp_path / "plants.csv"
+    rng = np.random.default_rng(0)
+    rows = ["height,width,weight"] + [f"{h:.3f},{w:.3f},{h * w + 1:.3f}"
+                                      for h, w in rng.uniform(1, 3, (30, 2))]
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "csv.png"
+    assert main.main(["--data", str(data), "--target", "weight", "--hidden", "3",
+                      "--epochs", "4", "--screenshot", str(out)]) == 0
+    assert spy.seen["scenario"] == "csv:plants" and spy.seen["epoch"] == 4
+    assert spy.seen["sizes"] == (2, 3, 1) and distinct_colours(out) > 200
+    # A saved session opens where it stood, and --epochs N trains on exactly as headless does.
+    saved, headless = tmp_path / "class.json", tmp_path / "headless.json"
+    assert main.main(["--headless", "--quiet", "--scenario", "noisy-minibatches", "--epochs", "7",
+                      "--save-session", str(saved)]) == 0
+    assert main.main(["--headless", "--quiet", "--load-session", str(saved), "--epochs", "3",
+                      "--save-session", str(headless)]) == 0
+    assert main.main(["--load-session", str(saved), "--epochs", "3", "--screenshot", str(out)]) == 0
+    assert spy.seen["scenario"] == "noisy-minibatches" and spy.seen["epoch"] == 10
+    assert spy.seen["title"].startswith("class.json")
+    assert np.array_equal(spy.seen["params"], load_session(headless).trainer.net.params)
+    capsys.readouterr()
+    saved.write_text("{ not a session", encoding="utf-8")       # refused before a window opens
+    assert main.main(["--load-session", str(saved)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "class.json" in err[0]
+
+
 def run_python(code: str, tmp_path, timeout=120) -> subprocess.CompletedProcess:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
                BACKPROP_LAB_SETTINGS=str(tmp_path / "settings.ini"), PYTHONPATH=str(ROOT))

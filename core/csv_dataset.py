@@ -416,6 +416,11 @@ def output_layer(dataset: Dataset) -> tuple:
     return OUTPUT_LAYER["binary" if len(dataset.classes) == 2 else "multiclass"]
 
 
+def counted(n: int, thing: str) -> str:
+    """ "1 input", "2 inputs", "1,200 training rows"."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
 def make_csv_setup(dataset: Dataset, hidden=(8,), activation: str = "tanh",
                    lr: float = 0.01, seed: int = 0, optimizer: str = "adam",
                    batch_size: int | None | str = "auto", epochs: int | None = None,
@@ -440,7 +445,8 @@ def make_csv_setup(dataset: Dataset, hidden=(8,), activation: str = "tanh",
     return Scenario(
         name=f"csv:{dataset.name}",
         title=title or (f"{dataset.name}: {what} of '{dataset.target_names[0]}' from "
-                        f"{sizes[0]} inputs, {n} training rows, {n_test} test rows"),
+                        f"{counted(sizes[0], 'input')}, {counted(n, 'training row')}, "
+                        f"{counted(n_test, 'test row')}"),
         narrative=narrative, dataset=dataset, network=network, config=config,
         epochs=epochs, seed=seed)
 

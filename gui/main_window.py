@@ -514,7 +514,18 @@ class MainWindow(QMainWindow):
         return " · ".join(p for p in parts if p)
 
     def show_message(self, text: str, ms: int = 8000):
+        if not self.isVisible():
+            # QStatusBar hides the epoch/loss labels under a message only if they are
+            # visible then; shown later, they would be drawn over it.  So wait for show.
+            self._unshown_message = (text, ms)
+            return
         self.statusBar().showMessage(text, ms)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        message, self._unshown_message = getattr(self, "_unshown_message", None), None
+        if message is not None:
+            self.statusBar().showMessage(*message)
 
     def last_frame(self):
         return self._pending or self._frame

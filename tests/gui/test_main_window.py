@@ -318,3 +318,15 @@ def test_regression_output_panel_is_in_original_units(make_window, qtbot):
     predicted = window.dataset.y_to_original(trainer.net.predict(trainer.X))[:, 0]
     assert np.allclose(y, predicted / 1000)
     assert "k$" in panel.getPlotItem().getAxis("bottom").labelText
+
+
+def test_a_message_given_before_the_window_shows_does_not_overprint_the_epoch(make_window, qtbot):
+    # QStatusBar hides its labels under a message only if they are visible at the time.
+    window = make_window(show=False)
+    window.show_message("Opened plants.csv")
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.statusBar().currentMessage() == "Opened plants.csv"
+    assert not window.epoch_label.isVisible()
+    window.statusBar().clearMessage()
+    assert window.epoch_label.isVisible()

@@ -15,6 +15,7 @@ from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: E402
 
 from core.errors import BackpropLabError, ScenarioError  # noqa: E402
 
+from .settings import throwaway_settings  # noqa: E402
 from .worker import GuiPriority  # noqa: E402
 
 # After every Qt call the GUI thread must win the GIL back; against a running thread
@@ -67,9 +68,37 @@ def run_app(args, setup=None) -> int:
     """The window.  `setup` (main.Setup) is a CSV file's or a saved session's run, read and
     checked before the window opens; without it, the scenario named (or the last one)."""
     app = application()
-    from .main_window import MainWindow
     if args.screenshot:
         check_writable(args.screenshot)
+        # A scripted picture: drawn with the default layout (the same picture on every
+        # machine), and the user's window settings and recovery files left alone.
+        with throwaway_settings():
+            window = open_window(args, setup)
+            try:
+                epochs = args.epochs or 0
+                if args.remedy:
+                    window.resize(*SCREENSHOT_SIZE)
+                    window.show()
+                    apply_remedy(window, epochs)
+                    epochs = 0
+                return take_screenshot(app, window, args.screenshot, epochs)
+            finally:
+                window.close()
+    window = open_window(args, setup)
+    window.show()
+    window.raise_()
+    window.activateWindow()         # keys reach the network view at once, even without a WM
+    window.sessions.offer_recovery()  # training autosaved before an unclean exit, if any
+    if args.remedy:
+        apply_remedy(window, args.epochs or 0)
+    elif args.epochs:
+        window.run_epochs(args.epochs)
+    return app.exec()
+
+
+def open_window(args, setup):
+    """The main window on what the command line asked for (not yet shown)."""
+    from .main_window import MainWindow
     window = MainWindow(scenario=args.scenario or last_scenario(), seed=args.seed)
     if setup is not None and getattr(setup, "session", None) is not None:
         window.sessions.show_session(setup.session, Path(args.load_session))
@@ -79,26 +108,7 @@ def run_app(args, setup=None) -> int:
         window.csv.show_imported(setup.scenario, args.data, setup.csv_options, setup.notes)
     if args.lr is not None and not args.load_session:   # a session's --lr is in its trainer
         window.set_learning_rate(args.lr)
-    epochs = args.epochs or 0
-    if args.screenshot:
-        try:
-            if args.remedy:
-                window.resize(*SCREENSHOT_SIZE)
-                window.show()
-                apply_remedy(window, epochs)
-                epochs = 0
-            return take_screenshot(app, window, args.screenshot, epochs)
-        finally:
-            window.close()
-    window.show()
-    window.raise_()
-    window.activateWindow()         # keys reach the network view at once, even without a WM
-    window.sessions.offer_recovery()  # training autosaved before an unclean exit, if any
-    if args.remedy:
-        apply_remedy(window, epochs)
-    elif epochs:
-        window.run_epochs(epochs)
-    return app.exec()
+    return window
 
 
 def apply_remedy(window, epochs: int):

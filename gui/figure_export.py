@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -194,22 +193,6 @@ def export_all(window, directory, scale: float = DEFAULT_SCALE) -> list[Path]:
 
 # -- headless ----------------------------------------------------------------------------
 @contextmanager
-def _throwaway_settings():
-    """The figure window neither reads nor writes the user's window settings."""
-    from .settings import SETTINGS_ENV
-    before = os.environ.get(SETTINGS_ENV)
-    with tempfile.TemporaryDirectory(prefix="backprop-lab-figures-") as folder:
-        os.environ[SETTINGS_ENV] = str(Path(folder) / "settings.ini")
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop(SETTINGS_ENV, None)
-            else:
-                os.environ[SETTINGS_ENV] = before
-
-
-@contextmanager
 def _offscreen_quietly():
     """Headless runs draw on Qt's offscreen platform, never on screen.  Its plugin warns
     about window-manager features it lacks ("This plugin does not support raise()"):
@@ -239,7 +222,8 @@ def export_figures(directory, trainer, dataset, name: str, title: str, source=No
     from .app import application
     from .main_window import MainWindow
     from .session_actions import scenario_for
-    with _offscreen_quietly(), _throwaway_settings():
+    from .settings import throwaway_settings
+    with _offscreen_quietly(), throwaway_settings():
         application()
         window = MainWindow()
         try:

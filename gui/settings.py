@@ -8,6 +8,8 @@ own files then go into that file's folder too.
 from __future__ import annotations
 
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
@@ -20,6 +22,22 @@ def open_settings() -> QSettings:
     if path:
         return QSettings(path, QSettings.IniFormat)
     return QSettings(QSettings.IniFormat, QSettings.UserScope, "Backprop Lab", "Backprop Lab")
+
+
+@contextmanager
+def throwaway_settings():
+    """Windows opened inside neither read nor write the user's settings (nor their recovery
+    files): the headless figures and --screenshot draw with the defaults."""
+    before = os.environ.get(SETTINGS_ENV)
+    with tempfile.TemporaryDirectory(prefix="backprop-lab-") as folder:
+        os.environ[SETTINGS_ENV] = str(Path(folder) / "settings.ini")
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(SETTINGS_ENV, None)
+            else:
+                os.environ[SETTINGS_ENV] = before
 
 
 def data_folder() -> Path:

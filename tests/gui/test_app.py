@@ -128,3 +128,18 @@ def test_twenty_thousand_void_qt_calls_do_not_crash(tmp_path):
         """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "done"
+
+
+def test_a_screenshot_is_drawn_with_the_defaults_and_leaves_the_users_settings_alone(
+        qapp, tmp_path, monkeypatch):
+    import os
+
+    from gui.settings import SETTINGS_ENV
+    spy = WindowSpy(monkeypatch)
+    users = Path(os.environ[SETTINGS_ENV])          # the fixture's stand-in for the real file
+    users.write_text("[General]\nscenario=dead-relus\n", encoding="utf-8")
+    before = users.read_bytes()
+    assert main.main(["--epochs", "2", "--screenshot", str(tmp_path / "w.png")]) == 0
+    assert spy.seen["scenario"] == "lecture-house-prices"      # not the user's last one
+    assert users.read_bytes() == before and os.environ[SETTINGS_ENV] == str(users)
+    assert not [p for p in users.parent.iterdir() if "recovery" in p.name]

@@ -7,6 +7,7 @@ Standardisation is the lecture's: (v − mean) / std with numpy's population std
 from __future__ import annotations
 
 import csv
+import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,15 +137,45 @@ GENERATORS = {"house_prices": house_prices, "xor": xor, "circles": circles,
               "moons": moons, "spirals": spirals, "sine": sine}
 
 
+# What each generator's parameters may be: (check, what it must be).
+_PARAMETER_RULES = {
+    "n": (lambda v: _whole(v) and 2 <= v <= 10_000_000, "a whole number from 2 to 10 000 000"),
+    "classes": (lambda v: _whole(v) and 2 <= v <= 100, "a whole number from 2 to 100"),
+    "seed": (lambda v: _whole(v) and 0 <= v < 2 ** 32, "a whole number from 0 to 2³² − 1"),
+    "noise": (lambda v: _real(v) and 0 <= v <= 100, "a number from 0 to 100"),
+    "factor": (lambda v: _real(v) and 0 < v < 1, "a number between 0 and 1"),
+}
+
+
+def _whole(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _real(v) -> bool:
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def generator_parameters(name: str) -> tuple[str, ...]:
+    """The parameters dataset `name` takes (beside its name)."""
+    return tuple(inspect.signature(GENERATORS[name]).parameters)
+
+
 def load_dataset(name: str, **params) -> Dataset:
+    """A generated data set; every parameter is checked first, so a bad one is named
+    (not turned into warnings, NaN data or an empty set)."""
     try:
         make = GENERATORS[name]
     except KeyError:
         raise ConfigError(f"unknown dataset {name!r}; choose from {', '.join(GENERATORS)}") from None
-    try:
-        return make(**params)
-    except (TypeError, ValueError) as e:   # an unknown, mistyped or impossible parameter
-        raise ConfigError(f"dataset {name!r}: {e}") from None
+    known = generator_parameters(name)
+    for key, value in params.items():
+        if key not in known:
+            takes = f"takes {', '.join(known)}" if known else "takes no parameters"
+            raise ConfigError(f"dataset {name!r} has no parameter {key!r} (it {takes})")
+        check, rule = _PARAMETER_RULES[key]
+        if not check(value):
+            raise ConfigError(f"dataset {name!r}: {key} must be {rule}, not {value!r}")
+    return make(**params)
 
 
 def split(dataset: Dataset, test_fraction: float, seed: int = 0) -> Dataset:
@@ -154,6 +185,9 @@ def split(dataset: Dataset, test_fraction: float, seed: int = 0) -> Dataset:
     n = dataset.n_samples
     order = np.random.RandomState(seed).permutation(n)
     n_test = max(1, int(round(n * test_fraction)))
+    if n_test >= n:
+        raise ConfigError(f"a test fraction of {test_fraction:g} leaves none of the {n} samples "
+                          "to train on")
     test, train = order[:n_test], order[n_test:]
     from dataclasses import replace
     return replace(dataset, X=dataset.X[train], Y=dataset.Y[train],

@@ -24,6 +24,18 @@ from .losses import Loss, check_compatible, get_loss
 from .numbering import layer_offsets
 
 
+# 50 million parameters: 400 MB a copy in float64, and the trainer keeps several copies.
+MAX_PARAMS = 50_000_000
+MAX_SEED = 2 ** 32 - 1      # what numpy's RandomState (the lecture's np.random.seed) takes
+
+
+def check_seed(seed) -> int:
+    """A random seed as numpy takes it, or ConfigError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
+    return int(seed)
+
+
 class ParameterList(list):
     """A list of views into the flat parameter vector.  Assigning `weights[l] = A` copies A
     into the view (so the flat vector, the optimiser and the GUI all see it)."""
@@ -144,11 +156,15 @@ class Network:
         self.activation_names = activations
         self.activations = [get_activation(a) for a in activations]
         self.init = str(init)
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be float32 or float64, not {self.dtype}")
-        self.params = np.empty(layer_offsets(sizes)[-1], self.dtype)
+        n_params = layer_offsets(sizes)[-1]
+        if n_params > MAX_PARAMS:
+            raise ConfigError(f"sizes {'-'.join(map(str, sizes))} need {n_params:,} parameters; "
+                              f"this app draws and trains at most {MAX_PARAMS:,}")
+        self.params = np.empty(n_params, self.dtype)
         self.weights, self.biases = _layer_views(self.params, sizes)
         self.blocks = param_blocks(self.params, sizes)
         self.reinitialise(seed)
@@ -165,7 +181,7 @@ class Network:
     def reinitialise(self, seed=None):
         """Draw fresh initial weights (the same ones for the same seed)."""
         if seed is not None:
-            self.seed = seed
+            self.seed = check_seed(seed)
         rng = np.random.RandomState(self.seed)
         offsets = layer_offsets(self.sizes)
         for l, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):

@@ -20,9 +20,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .datasets import Dataset, load_dataset, split
+from .datasets import GENERATORS, Dataset, generator_parameters, load_dataset, split
 from .errors import BackpropLabError, ScenarioError
-from .network import Network
+from .network import MAX_SEED, Network, check_seed
 from .optimizers import OptimizerConfig
 from .trainer import TrainConfig, Trainer
 
@@ -118,11 +118,18 @@ class _Fields:
                            f"{'' if minimum is None else f' ≥ {minimum}'}, not {value!r}")
         return value
 
-    def integer(self, key, default=..., minimum=0):
+    def integer(self, key, default=..., minimum=0, maximum=None):
         value = self.get(key, int, default)
         if value is not None and value < minimum:
             self.fail(key, f"must be ≥ {minimum}, not {value!r}")
+        if value is not None and maximum is not None and value > maximum:
+            self.fail(key, f"must be ≤ {maximum}, not {value!r}")
         return value
+
+    def overridden_by(self, other: "_Fields") -> "_Fields":
+        """This table with `other`'s fields on top; each field named as in the file it
+        came from (remedy.training.lr for a remedy's learning rate)."""
+        return _MergedFields(self, other)
 
     def choice(self, key, options, default=...):
         value = self.get(key, str, default)
@@ -131,10 +138,37 @@ class _Fields:
         return value
 
 
-def _merge(base: dict, override: dict) -> dict:
-    merged = dict(base)
-    merged.update(override)
-    return merged
+class _MergedFields(_Fields):
+    def __init__(self, base: _Fields, override: _Fields):
+        super().__init__(base.path, {**base.table, **override.table}, base.prefix)
+        self.override = override
+
+    def fail(self, key, problem):
+        if key in self.override.table:
+            self.override.fail(key, problem)
+        super().fail(key, problem)
+
+
+# The fields each table may hold; anything else is a misspelling, reported as one.
+TOP_FIELDS = ("name", "title", "narrative", "dataset", "network", "training", "diagnostic",
+              "remedy")
+NETWORK_FIELDS = ("hidden", "activations", "init")
+TRAINING_FIELDS = ("loss", "optimizer", "lr", "batch_size", "epochs", "seed", "l2", "clip",
+                   "momentum")
+DIAGNOSTIC_FIELDS = ("plot", "colour_mode", "log_loss")
+REMEDY_FIELDS = ("description", "network", "training", "dataset")
+
+
+def _known_fields(fields: "_Fields", allowed):
+    for key in fields.table:
+        if key not in allowed:
+            fields.fail(key, f"is not a known field (this table takes {', '.join(allowed)})")
+
+
+def _dataset_fields(fields: "_Fields", name: str | None):
+    """Unknown dataset fields: the generator's parameters depend on its name."""
+    if name in GENERATORS:
+        _known_fields(fields, ("name", "test_fraction") + generator_parameters(name))
 
 
 def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False) -> Scenario:
@@ -146,38 +180,72 @@ def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ScenarioError(f"{path.name}: not a valid TOML scenario file ({e})") from None
     top = _Fields(path, spec, "")
+    _known_fields(top, TOP_FIELDS)
     name = top.get("name", str)
     title = top.get("title", str)
     narrative = top.get("narrative", str).strip()
-    sections = {}
-    for key in ("dataset", "network", "training"):
-        sections[key] = top.get(key, dict)
-    diagnostic = top.get("diagnostic", dict, {})
+    base = {key: _Fields(path, top.get(key, dict), f"{key}.")
+            for key in ("dataset", "network", "training")}
+    diag = _Fields(path, top.get("diagnostic", dict, {}), "diagnostic.")
+    _known_fields(diag, DIAGNOSTIC_FIELDS)
     remedy_spec = top.get("remedy", dict, None)
+    if remedy and remedy_spec is None:
+        raise ScenarioError(f"{path.name}: scenario {name!r} has no remedy")
+    if seed is not None:
+        check_seed(seed)
+    built = _build(base, seed)
     remedy_description = None
     if remedy_spec is not None:
+        # The remedy is checked whenever the file is read, not first when a lecturer
+        # switches it on in front of the class; its fields are named remedy.training.lr etc.
         r = _Fields(path, remedy_spec, "remedy.")
+        _known_fields(r, REMEDY_FIELDS)
         remedy_description = r.get("description", str).strip()
+        overridden = dict(base)
+        for key in ("dataset", "network", "training"):
+            override = _Fields(path, r.get(key, dict, {}), f"remedy.{key}.")
+            if override.table:
+                overridden[key] = base[key].overridden_by(override)
+        remedied = _build(overridden, seed, reuse=built)
         if remedy:
-            for key in ("network", "training", "dataset"):
-                sections[key] = _merge(sections[key], r.get(key, dict, {}))
-    elif remedy:
-        raise ScenarioError(f"{path.name}: scenario {name!r} has no remedy")
+            built = remedied
+    dataset, network, config, epochs, run_seed, _ = built
+    return Scenario(
+        name=name, title=title, narrative=narrative, dataset=dataset, network=network,
+        config=config, epochs=epochs, seed=run_seed,
+        diagnostic_plot=diag.choice("plot", PLOTS, "loss"),
+        colour_mode=diag.choice("colour_mode", COLOUR_MODES, "weight"),
+        log_loss=diag.get("log_loss", bool, None),
+        remedy_description=remedy_description, remedy_applied=bool(remedy and remedy_spec),
+        path=path, spec=spec)
 
-    ds = _Fields(path, sections["dataset"], "dataset.")
-    ds_params = {k: v for k, v in sections["dataset"].items() if k not in ("name", "test_fraction")}
+
+def _build(sections: dict, seed: int | None, reuse=None):
+    """(dataset, network, config, epochs, seed, dataset table) from the dataset / network /
+    training tables.  `reuse`: an earlier build whose data set stands if its dataset table
+    is this one (a remedy that changes only the network or the training)."""
+    ds, nw, tr = sections["dataset"], sections["network"], sections["training"]
     dataset_name = ds.get("name", str)
-    try:
-        dataset = load_dataset(dataset_name, **ds_params)
-    except BackpropLabError as e:
-        ds.fail("name", f"is unusable: {e}")
+    _dataset_fields(ds, dataset_name)
     test_fraction = ds.number("test_fraction", 0.0, minimum=0.0)
-    if test_fraction:
-        if test_fraction >= 1:
-            ds.fail("test_fraction", "must be below 1")
-        dataset = split(dataset, test_fraction, seed=0)
+    if test_fraction >= 1:
+        ds.fail("test_fraction", "must be below 1")
+    if reuse is not None and ds.table == reuse[-1]:
+        dataset = reuse[0]
+    else:
+        params = {k: v for k, v in ds.table.items() if k not in ("name", "test_fraction")}
+        try:
+            dataset = load_dataset(dataset_name, **params)
+        except BackpropLabError as e:
+            ds.fail("name" if "unknown dataset" in str(e) else _named_parameter(str(e), params),
+                    f"is unusable: {e}")
+        if test_fraction:
+            try:
+                dataset = split(dataset, test_fraction, seed=0)
+            except BackpropLabError as e:
+                ds.fail("test_fraction", f"is unusable: {e}")
 
-    nw = _Fields(path, sections["network"], "network.")
+    _known_fields(nw, NETWORK_FIELDS)
     hidden = nw.get("hidden", list)
     if not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden):
         nw.fail("hidden", f"must be a list of whole numbers ≥ 1, not {hidden!r}")
@@ -186,8 +254,8 @@ def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False
         nw.fail("activations", f"must be a list of activation names, not {activations!r}")
     init = nw.get("init", str, "normal")
 
-    tr = _Fields(path, sections["training"], "training.")
-    run_seed = tr.integer("seed", 0) if seed is None else int(seed)
+    _known_fields(tr, TRAINING_FIELDS)
+    run_seed = tr.integer("seed", 0, maximum=MAX_SEED) if seed is None else int(seed)
     sizes = [dataset.X.shape[1], *hidden, dataset.n_outputs]
     try:
         network = Network(sizes, activations, init=init, seed=run_seed)
@@ -195,10 +263,14 @@ def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False
         nw.fail("activations" if "activation" in str(e) or "softmax" in str(e) else
                 "init" if "init" in str(e) else "hidden", f"is invalid: {e}")
     clip = tr.number("clip", 0.0, minimum=0.0)
+    momentum = tr.number("momentum", 0.9, minimum=0.0)
+    if momentum >= 1:
+        tr.fail("momentum", f"must be below 1 (at 1 or more the velocity never decays), "
+                            f"not {momentum!r}")
     opt = OptimizerConfig(
         name=tr.choice("optimizer", ("sgd", "momentum", "adam"), "sgd"),
         lr=tr.number("lr", positive=True),
-        momentum=tr.number("momentum", 0.9, minimum=0.0),
+        momentum=momentum,
         l2=tr.number("l2", 0.0, minimum=0.0),
         clip=clip or None)
     from .losses import LOSSES, check_compatible, get_loss
@@ -209,12 +281,12 @@ def scenario_from_file(path: Path, seed: int | None = None, remedy: bool = False
         tr.fail("loss", f"does not fit the network: {e}")
     batch_size = tr.integer("batch_size", 0, minimum=0)
     config = TrainConfig(loss=loss, optimizer=opt, batch_size=batch_size or None, seed=run_seed)
-    diag = _Fields(path, diagnostic, "diagnostic.")
-    return Scenario(
-        name=name, title=title, narrative=narrative, dataset=dataset, network=network,
-        config=config, epochs=tr.integer("epochs", minimum=1), seed=run_seed,
-        diagnostic_plot=diag.choice("plot", PLOTS, "loss"),
-        colour_mode=diag.choice("colour_mode", COLOUR_MODES, "weight"),
-        log_loss=diag.get("log_loss", bool, None),
-        remedy_description=remedy_description, remedy_applied=bool(remedy and remedy_spec),
-        path=path, spec=spec)
+    return dataset, network, config, tr.integer("epochs", minimum=1), run_seed, dict(ds.table)
+
+
+def _named_parameter(message: str, params: dict) -> str:
+    """The dataset parameter a generator's complaint is about (else the name)."""
+    for key in params:
+        if f" {key} " in message or f"'{key}'" in message:
+            return key
+    return "name"

@@ -5,10 +5,14 @@ Every bad argument or file ends in one line on stderr and exit code 2, never a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
 from core.errors import BackpropLabError
+
+
+DEFAULT_TEST_FRACTION = 0.2
 
 
 class UsageError(BackpropLabError):
@@ -20,14 +24,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def whole_number(minimum: int, requirement: str):
-    """An argparse type: a whole number ≥ minimum, refused in one line otherwise."""
+def whole_number(minimum: int, requirement: str, maximum: int | None = None):
+    """An argparse type: a whole number in [minimum, maximum], refused in one line otherwise."""
     def convert(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"{text!r} {requirement}")
         return value
     return convert
@@ -35,6 +39,7 @@ def whole_number(minimum: int, requirement: str):
 
 positive_int = whole_number(1, "must be at least 1")
 nonnegative_int = whole_number(0, "must not be negative")
+seed_int = whole_number(0, "must be a whole number from 0 to 4294967295 (2³² − 1)", 2 ** 32 - 1)
 
 
 def positive_float(text):
@@ -53,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
     p.add_argument("--scenario", metavar="NAME", help="scenario to load (default lecture-house-prices)")
     p.add_argument("--epochs", type=nonnegative_int, metavar="N", help="epochs to train")
-    p.add_argument("--seed", type=nonnegative_int, metavar="S", help="random seed (weights, batch order)")
+    p.add_argument("--seed", type=seed_int, metavar="S", help="random seed (weights, batch order)")
     p.add_argument("--lr", type=positive_float, metavar="X", help="learning rate η")
     p.add_argument("--remedy", action="store_true", help="apply the scenario's remedy")
     p.add_argument("--log-every", type=positive_int, metavar="K", help="log every K epochs")
@@ -65,11 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--target", metavar="COL", help="the column to predict")
     data.add_argument("--features", metavar="A,B,...", help="feature columns (default: all others)")
     data.add_argument("--hidden", metavar="N,N,...", help="hidden layer sizes for --data (default 8)")
-    data.add_argument("--missing", choices=("drop", "fill"), default="drop",
-                      help="incomplete rows: drop them or fill with mean / most frequent")
+    data.add_argument("--missing", choices=("drop", "fill"),
+                      help="incomplete rows: drop them (default) or fill with mean / most frequent")
     data.add_argument("--no-standardise", action="store_true", help="train on raw values")
-    data.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
-                      help="held-out fraction (default 0.2)")
+    data.add_argument("--test-fraction", type=float, metavar="F",
+                      help=f"held-out fraction (default {DEFAULT_TEST_FRACTION})")
     lecture = p.add_argument_group("lecture mode")
     lecture.add_argument("--explain", metavar="wK", help="print the chain rule for parameter wK")
     lecture.add_argument("--sample", type=nonnegative_int, metavar="I",
@@ -101,14 +106,21 @@ class Setup:
 
 
 def check_data_flags(args):
-    """The CSV flags only mean something with --data (and a CSV run has no scenario)."""
+    """Flags that mean nothing without another are refused, not ignored: the CSV flags
+    without --data (and a CSV run has no scenario), --sample without --explain."""
+    if args.scenario is not None and not args.scenario.strip():
+        raise UsageError("--scenario needs a name (see --list-scenarios)")
+    if args.sample is not None and not args.explain:
+        raise UsageError("--sample chooses the sample for --explain wK; give --explain too")
     if args.data:
         for flag, given in (("--scenario", args.scenario), ("--remedy", args.remedy)):
             if given:
                 raise UsageError(f"--data trains on a CSV file; it cannot be combined with {flag}")
         return
     for flag, given in (("--target", args.target), ("--features", args.features),
-                        ("--hidden", args.hidden), ("--no-standardise", args.no_standardise)):
+                        ("--hidden", args.hidden), ("--no-standardise", args.no_standardise),
+                        ("--test-fraction", args.test_fraction is not None),
+                        ("--missing", args.missing is not None)):
         if given:
             raise UsageError(f"{flag} describes a CSV file: it needs --data FILE.csv")
 
@@ -132,8 +144,9 @@ def setup_from_csv(args) -> Setup:
     from core.csv_dataset import build_dataset, default_options, make_csv_setup, resolve_column
     from core.csv_import import read_csv_table
     from core.headless import default_log_every
-    if not 0 <= args.test_fraction < 1:
-        raise UsageError(f"--test-fraction must be at least 0 and below 1, not {args.test_fraction:g}")
+    fraction = DEFAULT_TEST_FRACTION if args.test_fraction is None else args.test_fraction
+    if not 0 <= fraction < 1:
+        raise UsageError(f"--test-fraction must be at least 0 and below 1, not {fraction:g}")
     try:
         hidden = [int(h) for h in ("8" if args.hidden is None else args.hidden).split(",") if h.strip()]
     except ValueError:
@@ -148,16 +161,16 @@ def setup_from_csv(args) -> Setup:
         print(f"main.py: note: no --target given: predicting '{options.target}'", file=sys.stderr)
     options.features = ([resolve_column(table, f) for f in args.features.split(",") if f.strip()]
                         if args.features else None)
-    options.missing, options.standardise = args.missing, not args.no_standardise
-    options.test_fraction, options.seed = args.test_fraction, args.seed or 0
+    options.missing, options.standardise = args.missing or "drop", not args.no_standardise
+    options.test_fraction, options.seed = fraction, args.seed or 0
     dataset, notes = build_dataset(table, options)
     for note in notes:
         print(f"main.py: note: {note}", file=sys.stderr)
     sc = make_csv_setup(dataset, hidden=hidden, seed=options.seed, epochs=args.epochs,
                         **({} if args.lr is None else {"lr": args.lr}))
     trainer = sc.make_trainer(log_every=args.log_every or default_log_every(sc.epochs))
-    setup = Setup(sc.name, sc.title, trainer, sc.epochs, scenario=sc, dataset=dataset)
-    setup.csv_options, setup.notes = options, notes    # for the window's data source
+    setup = Setup(sc.name, sc.title, trainer, sc.epochs, dataset=dataset)
+    setup.csv_scenario, setup.csv_options, setup.notes = sc, options, notes   # for the window
     return setup
 
 
@@ -232,8 +245,9 @@ def data_source(args, setup: Setup):
     if setup.scenario is not None:
         return DataSource.from_scenario(setup.scenario)
     if args.data:
-        options = {"target": args.target, "features": args.features, "missing": args.missing,
-                   "standardise": not args.no_standardise, "test_fraction": args.test_fraction}
+        options = {"target": args.target, "features": args.features, "missing": args.missing or "drop",
+                   "standardise": not args.no_standardise,
+                   "test_fraction": DEFAULT_TEST_FRACTION if args.test_fraction is None else args.test_fraction}
         return DataSource.from_csv(setup.dataset, args.data, options)
     return DataSource(setup.dataset)
 
@@ -357,6 +371,16 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("main.py: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("main.py: error: out of memory: the network or the data is too large for this "
+              "machine", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (main.py ... | head): stop quietly, as command-line tools do,
+        # and keep Python from complaining about the closed stdout on exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -41,8 +41,17 @@ def _fsync_directory(directory: Path):
 def atomic_write(path, write, binary: bool = False, encoding: str = "utf-8"):
     """Call `write(f)` with a file object open on a temporary file next to `path`, then
     move it over `path`.  OSError becomes SaveError naming the file; any other exception
-    (a bug, KeyboardInterrupt) propagates; in both cases `path` is left as it was."""
+    (a bug, KeyboardInterrupt) propagates; in both cases `path` is left as it was.
+
+    A symbolic link is followed (the file it names is replaced, the link stays); a path
+    that is not a regular file (/dev/stdout, a named pipe) is written to directly: a
+    rename would replace the device or pipe itself."""
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        _write_in_place(path, write, binary, encoding)      # (exists/is_file follow links)
+        return
+    if path.is_symlink():
+        path = path.resolve()
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -74,6 +83,15 @@ def atomic_write(path, write, binary: bool = False, encoding: str = "utf-8"):
                             "(the previous file, if any, is unchanged)") from None
         raise
     _fsync_directory(directory)
+
+
+def _write_in_place(path: Path, write, binary: bool, encoding: str):
+    try:
+        with open(path, "wb" if binary else "w", **({} if binary else
+                                                    {"encoding": encoding, "newline": "\n"})) as f:
+            write(f)
+    except OSError as e:
+        raise SaveError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def atomic_write_text(path, text: str, encoding: str = "utf-8"):

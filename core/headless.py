@@ -8,6 +8,7 @@ import os
 import sys
 import time
 
+from .atomic import atomic_write_text
 from .errors import BackpropLabError
 
 
@@ -80,6 +81,10 @@ def check_output_path(path: str, flag: str):
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise BackpropLabError(f"{flag} {path}: is a folder, not a file name")
+    if os.path.exists(path) and not os.path.isfile(path):    # /dev/stdout, a named pipe
+        if not os.access(path, os.W_OK):
+            raise BackpropLabError(f"{flag} {path}: is not writable")
+        return
     if not os.path.isdir(folder):
         raise BackpropLabError(f"{flag} {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
@@ -87,15 +92,5 @@ def check_output_path(path: str, flag: str):
 
 
 def write_json(path: str, record: dict):
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise BackpropLabError(f"cannot write {path}: {e.strerror}") from None
+    """The run as JSON, written atomically (core.atomic; SaveError names the file)."""
+    atomic_write_text(path, json.dumps(record, indent=1, allow_nan=False) + "\n")

@@ -121,9 +121,14 @@ def test_the_printed_loss_lines_follow_the_lecture(capsys):
     (["--json", "run.json"], "--json works with --headless"),
     (["--export-pytorch", "net.py"], "File → Export"),
     (["--hidden", "8,8"], "needs --data"),
+    (["--headless", "--seed", "4294967296"], "4294967296"),
+    (["--headless", "--sample", "3"], "--explain"),
+    (["--headless", "--scenario", ""], "--scenario"),
+    (["--headless", "--test-fraction", "0.5"], "needs --data"),
 ], ids=["lr-abc", "lr-negative", "epochs-negative", "epochs-word", "seed-float",
         "unknown-scenario", "unwritable-json", "unknown-flag", "missing-scenario-file",
-        "target-without-data", "data-and-scenario", "window-json", "window-export", "window-hidden"])
+        "target-without-data", "data-and-scenario", "window-json", "window-export", "window-hidden",
+        "seed-too-big", "sample-without-explain", "empty-scenario", "test-fraction-without-data"])
 def test_bad_arguments_give_one_line_and_exit_code_2(args, mentions):
     result = run_cli(*args)
     assert result.returncode == 2, result.stderr
@@ -148,3 +153,17 @@ def test_the_json_is_valid_strict_json(tmp_path, capsys):
     text = record_text_path.read_text()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert np.isfinite(json.loads(text)["final_loss"])
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly():
+    # main.py ... | head -2: the pipe closes under a run that is still printing.
+    process = subprocess.Popen([sys.executable, "main.py", "--headless", "--epochs", "20000",
+                                "--log-every", "1"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read()
+    process.wait(timeout=120)
+    process.stderr.close()
+    assert "Traceback" not in err and "Exception" not in err, err
+    assert process.returncode == 141

@@ -3,6 +3,7 @@ atomic; every kind of bad file gets a clear SessionError and changes nothing."""
 import errno
 import json
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -393,3 +394,22 @@ def test_headless_load_without_epochs_trains_nothing_and_flags_cannot_clash(tmp_
     (tmp_path / "bad.json").write_text("[]")
     code, err = run(["--headless", "--load-session", str(tmp_path / "bad.json")], capsys)
     assert code == 2 and "bad.json: not a Backprop Lab session" in err and err.count("\n") == 1
+
+
+def test_a_link_is_followed_and_a_pipe_is_written_not_replaced(tmp_path):
+    from core.atomic import atomic_write_text
+    target, link = tmp_path / "real.json", tmp_path / "link.json"
+    target.write_text("old", encoding="utf-8")
+    link.symlink_to(target)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "new"
+    # A named pipe (like /dev/stdout): a rename would put a file where the pipe was.
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        atomic_write_text(pipe, "through the pipe")
+        assert os.read(reader, 100) == b"through the pipe"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)

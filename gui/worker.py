@@ -236,6 +236,7 @@ class TrainingWorker(QObject):
         self._frame_interval = FRAME_SECONDS
         self._last_outputs = -1.0
         self._dirty = False
+        self._shown_playing = False         # what the last frame told the window
         self._eps = 0.0
         self._eps_mark = (time.perf_counter(), trainer.epoch)
 
@@ -349,7 +350,10 @@ class TrainingWorker(QObject):
                     self._eps_mark = (now, self._trainer.epoch)
                     if self._speed:             # the first step comes as soon as play is pressed
                         self._rate_start = (now - 1 / self._speed, 0)
-                    if self._dirty:
+                    # Publish what was trained and not yet shown, and in any case once
+                    # after a pause: the window must learn that play stopped (at a set
+                    # speed every step was already shown, so nothing else would tell it).
+                    if self._dirty or self._shown_playing:
                         with self._priority.running():
                             self._publish()
                     self._wake.wait(0.25)
@@ -476,18 +480,30 @@ class TrainingWorker(QObject):
         # Log every replayed epoch: a run that blows up within a few epochs of a slice
         # (exploding gradients) would otherwise leave its plots a single point.
         t.log_every = 1
+        earlier = None
         while True:
             state = t.state()
             self._run_units(1)
             if t.diverged:
                 t.restore(state)
                 break
+            earlier = state
             self._priority.checkpoint()
+        # A step that made the loss infinite started from weights that are finite yet
+        # overflow the forward pass (α, β, the outputs): one state further back, then.
+        if earlier is not None and not self._forward_is_finite():
+            t.restore(earlier)
         self._playing.clear()
         self._banner = (f"diverged at epoch {epoch}: {reason} — "
                         "try a lower learning rate or clipping")
         self._dirty = True
         self._publish()
+
+    def _forward_is_finite(self) -> bool:
+        t = self._trainer
+        with np.errstate(all="ignore"):
+            loss, betas = t.evaluate(t.X, t.Y)
+            return math.isfinite(loss) and all(np.isfinite(b).all() for b in betas)
 
     def _measure_speed(self, now: float):
         t0, e0 = self._eps_mark
@@ -603,6 +619,7 @@ class TrainingWorker(QObject):
         # publishing under a fifth of the worker's time.
         self._frame_interval = max(FRAME_SECONDS, 5 * (time.perf_counter() - now))
         self._dirty = False
+        self._shown_playing = frame.playing
         self._needs_push = True
         self.frame_ready.emit(frame)
 

@@ -1,6 +1,8 @@
 """The main window driven as a lecturer would: play, pause, step, step back, reset,
 settings mid-run, divergence, keyboard.  Exactness is checked against a headless Trainer
 built from the same scenario."""
+import dataclasses
+import math
 import re
 
 import numpy as np
@@ -164,26 +166,43 @@ def test_a_bad_learning_rate_is_refused_with_a_message(make_window, qtbot):
     assert np.allclose(snap.update, 1e-3 * snap.grads, rtol=1e-12, atol=0)
 
 
-def test_divergence_shows_the_banner_pauses_and_no_nan_reaches_the_view(make_window, qtbot, monkeypatch):
-    window = make_window("lecture-pytorch")
-    shown = []
-    original = window.network_view.set_snapshot
-    monkeypatch.setattr(window.network_view, "set_snapshot", lambda s: (shown.append(s), original(s)))
-    window.set_learning_rate(1.0)
+def finite_outputs(outputs) -> bool:
+    arrays = [getattr(outputs, f.name) for f in dataclasses.fields(outputs)]
+    return all(np.isfinite(a).all() for a in arrays if a is not None)
+
+
+@pytest.mark.parametrize("name, lr", [("lecture-pytorch", 1.0), ("exploding-gradients", None),
+                                      ("learning-rate-too-high", None)])
+def test_divergence_shows_the_banner_pauses_and_no_nan_reaches_the_view(
+        make_window, qtbot, name, lr):
+    window = make_window(name)
+    frames = []
+    window.worker.frame_ready.connect(frames.append)     # every frame the window is sent
+    if lr is not None:
+        window.set_learning_rate(lr)
     window.play()
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=TIMEOUT)
     snap = settle(window, qtbot)
-    assert re.search(r"diverged at epoch \d+: loss became inf — try a lower learning rate or clipping",
-                     window.status_text())
+    assert re.search(r"diverged at epoch \d+: (loss became (inf|nan)|a weight became infinite) — "
+                     r"try a lower learning rate or clipping", window.status_text())
     assert not window.is_playing()
-    assert shown and all(np.isfinite(s.params).all() and np.isfinite(s.grads).all()
-                         and np.isfinite(s.update).all() for s in shown)
-    # The drawing shows the last finite state: one more step from it diverges.
-    reference = headless("lecture-pytorch")
-    reference.config.optimizer.lr = 1.0
+    # Nothing non-finite reaches the view: weights, gradients, updates, every layer's α and
+    # β for the shown sample, the loss, the output panel.
+    assert frames
+    for f in frames:
+        s = f.snapshot
+        assert all(np.isfinite(a).all() for a in (s.params, s.grads, s.update, *s.sample_alphas,
+                                                  *s.sample_betas)), f.snapshot.epoch
+        assert math.isfinite(f.loss_now) or s.steps == 0
+        assert f.outputs is None or finite_outputs(f.outputs)
+    # The drawing shows the last state whose forward pass is finite: a step or two on, the
+    # headless run diverges.
+    reference = headless(name)
+    if lr is not None:
+        reference.config.optimizer.lr = lr
     reference.run_epochs(snap.epoch)
     assert np.array_equal(snap.params, reference.net.params)
-    reference.run_epochs(1)
+    reference.run_epochs(2)
     assert reference.diverged
 
 
@@ -330,3 +349,17 @@ def test_a_message_given_before_the_window_shows_does_not_overprint_the_epoch(ma
     assert not window.epoch_label.isVisible()
     window.statusBar().clearMessage()
     assert window.epoch_label.isVisible()
+
+
+def test_pausing_at_a_set_speed_tells_the_window_it_is_paused(make_window, qtbot):
+    # At a set speed every step is shown as it is taken, so the worker must still send the
+    # window a frame saying play has stopped (the status bar said "2 epochs/s" for ever).
+    window = make_window()
+    window.set_speed(20)
+    window.play()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 3, timeout=TIMEOUT)
+    window.pause()
+    qtbot.waitUntil(lambda: not window.last_frame().playing, timeout=TIMEOUT)
+    settle(window, qtbot)
+    assert "paused" in window.status_text()
+    assert window.network_view._editing                 # a click on an edge edits it again

@@ -180,7 +180,14 @@ class MainWindow(QMainWindow):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
-        bar.addWidget(self.banner, 1)
+        bar.addWidget(self.banner)
+        # Messages get a label of their own: QStatusBar.showMessage would hide the epoch
+        # and loss labels, which DESIGN.md says are always there.
+        self.message_label = QLabel()
+        bar.addWidget(self.message_label, 1)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message_label.clear)
         self.hover_label = QLabel()
         bar.addPermanentWidget(self.hover_label)
 
@@ -514,18 +521,12 @@ class MainWindow(QMainWindow):
         return " · ".join(p for p in parts if p)
 
     def show_message(self, text: str, ms: int = 8000):
-        if not self.isVisible():
-            # QStatusBar hides the epoch/loss labels under a message only if they are
-            # visible then; shown later, they would be drawn over it.  So wait for show.
-            self._unshown_message = (text, ms)
-            return
-        self.statusBar().showMessage(text, ms)
+        """A message beside the epoch and loss for `ms` milliseconds."""
+        self.message_label.setText(text)
+        self._message_timer.start(ms)
 
-    def showEvent(self, event):
-        super().showEvent(event)
-        message, self._unshown_message = getattr(self, "_unshown_message", None), None
-        if message is not None:
-            self.statusBar().showMessage(*message)
+    def message_text(self) -> str:
+        return self.message_label.text()
 
     def last_frame(self):
         return self._pending or self._frame

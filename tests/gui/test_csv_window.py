@@ -161,7 +161,7 @@ def test_a_file_that_cannot_be_used_is_named_and_changes_nothing(make_window, qt
     window.csv.open(bad_file(tmp_path, kind))
     qtbot.waitUntil(lambda: bool(messages), timeout=TIMEOUT)
     assert messages[0].startswith(f"{kind}.csv: ") and says in messages[0]
-    assert says in window.statusBar().currentMessage()
+    assert says in window.message_text()
     qtbot.waitUntil(lambda: not window.csv.flow.loader.is_running(), timeout=TIMEOUT)
     assert window.scenario is scenario and window.dataset is dataset and window.worker is worker
     settle = window.worker.submit(lambda: None)
@@ -193,7 +193,7 @@ def test_cancelling_a_load_keeps_everything(make_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not window.csv.flow.loader.is_running(), timeout=TIMEOUT)
     qtbot.wait(50)
     assert not dialogs and window.scenario.name == "lecture-house-prices"
-    assert window.statusBar().currentMessage().startswith("loading cancelled: the current data set")
+    assert window.message_text().startswith("loading cancelled: the current data set")
 
 
 def drag_events(path):
@@ -222,7 +222,7 @@ def test_a_file_dropped_on_the_window_or_the_graph_opens(make_window, qtbot, tmp
         dialogs[0].reject()                 # Cancel: nothing changes
         qtbot.waitUntil(lambda: not window.csv.flow.loader.is_running(), timeout=TIMEOUT)
         assert window.scenario.name == "lecture-house-prices"
-        assert window.statusBar().currentMessage() == ("houses.csv not opened: the current data "
+        assert window.message_text() == ("houses.csv not opened: the current data "
                                                        "set and network are kept")
     text = QMimeData()
     text.setText("just words")

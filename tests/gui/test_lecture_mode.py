@@ -139,7 +139,7 @@ def test_clicking_an_edge_shows_its_chain_rule_with_the_engines_gradient(lecture
     view.explain_requested.emit("x1")               # an input has no δ: said, not raised
     idle(window, qtbot)
     assert panel.derivation.explanation().name == "H2"
-    assert "input" in window.statusBar().currentMessage()
+    assert "input" in window.message_text()
 
 
 def test_breaking_sigmas_derivative_fails_the_check_and_mending_it_passes(lecture_window, qtbot):
@@ -191,7 +191,7 @@ def test_the_switch_refuses_where_breaking_sigma_changes_nothing(lecture_window,
     window.lecture.panel.gradcheck.broken_box.setChecked(True)
     idle(window, qtbot)
     assert not window.lecture.is_broken() and not window.lecture.panel.gradcheck.broken_box.isChecked()
-    assert "changes no gradient" in window.statusBar().currentMessage()
+    assert "changes no gradient" in window.message_text()
     assert not on_worker(window, lambda t: t.net.broken_sigmoid_derivative)
 
 

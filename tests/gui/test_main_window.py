@@ -160,7 +160,7 @@ def test_a_bad_learning_rate_is_refused_with_a_message(make_window, qtbot):
     field.setText("abc")
     field.editingFinished.emit()
     assert field.text() == "0.001"
-    assert "'abc' is not a number" in window.statusBar().currentMessage()
+    assert "'abc' is not a number" in window.message_text()
     snap = settle(window, qtbot, window.step())
     assert window.last_frame().learning_rate == 1e-3
     assert np.allclose(snap.update, 1e-3 * snap.grads, rtol=1e-12, atol=0)
@@ -318,7 +318,7 @@ def test_editing_a_weight_refuses_bad_numbers_and_can_be_stepped_back(make_windo
     window = make_window()
     before = window.last_frame().snapshot.params.copy()
     assert window.edit_weight(16, "abc") is None
-    assert "'abc' is not a number: w17 kept" in window.statusBar().currentMessage()
+    assert "'abc' is not a number: w17 kept" in window.message_text()
     snap = settle(window, qtbot, window.edit_weight(16, "0.5"))
     assert snap.params[16] == 0.5
     assert np.array_equal(np.delete(snap.params, 16), np.delete(before, 16))
@@ -339,16 +339,17 @@ def test_regression_output_panel_is_in_original_units(make_window, qtbot):
     assert "k$" in panel.getPlotItem().getAxis("bottom").labelText
 
 
-def test_a_message_given_before_the_window_shows_does_not_overprint_the_epoch(make_window, qtbot):
-    # QStatusBar hides its labels under a message only if they are visible at the time.
+def test_a_message_never_hides_the_epoch_and_the_loss(make_window, qtbot):
+    # DESIGN.md: the status bar always shows Epoch N (QStatusBar.showMessage hid it, and a
+    # message given before the window showed was drawn over it).
     window = make_window(show=False)
-    window.show_message("Opened plants.csv")
+    window.show_message("Opened plants.csv", 200)
     window.show()
     qtbot.waitExposed(window)
-    assert window.statusBar().currentMessage() == "Opened plants.csv"
-    assert not window.epoch_label.isVisible()
-    window.statusBar().clearMessage()
-    assert window.epoch_label.isVisible()
+    assert window.message_text() == "Opened plants.csv"
+    assert window.epoch_label.isVisible() and window.loss_label.isVisible()
+    assert not window.epoch_label.geometry().intersects(window.message_label.geometry())
+    qtbot.waitUntil(lambda: window.message_text() == "", timeout=TIMEOUT)
 
 
 def test_pausing_at_a_set_speed_tells_the_window_it_is_paused(make_window, qtbot):

@@ -26,8 +26,8 @@ VANISHING_RATIO = 1e-3          # ‖∂E/∂W₁‖ / ‖∂E/∂W_L‖ below t
 VANISHING_FIXED_RATIO = 0.05    # above this: the first layer learns
 STUCK_WITHIN = 0.05             # the loss stays within 5 % of its start (or of guessing)
 DEAD_LAYER = 0.5                # some hidden layer at least half dead
-DEAD_FIXED = 0.1                # fewer than 10 % of all hidden neurons dead (the bar;
-                                # a unit or two can be dead from initialisation already)
+DEAD_FIXED = 0.1                # training kills fewer than 10 % of the hidden neurons (the
+                                # issue's bar; units dead from initialisation not counted)
 EXPLODING_GROWTH = 1e6          # total gradient norm growth within EXPLODING_STEPS
 EXPLODING_STEPS = 10
 RISING_STEPS = 0.2              # the loss rises on at least 20 % of epochs
@@ -129,17 +129,27 @@ def dead_relus(trainer: Trainer) -> PathologyMetric:
     dead = int(sum(int(m.sum()) for m in d["dead_units"][:-1]))
     overall = dead / max(1, sum(hidden))
     worst = max(per_layer, default=0.0)
+    # Units dead from the initial weights are not the learning rate's doing, and no
+    # learning rate revives them (a seed may start with a few): the remedy is judged on the
+    # units training killed.
+    h = trainer.history
+    born_dead = 0
+    if h.log_epochs and h.log_epochs[0] == 0:
+        born_dead = int(round(sum(f * n for f, n in zip(h.logs["dead_fraction"][0], hidden))))
+    killed = max(0, dead - born_dead)
     start, end = _first_and_last(curve)
     stuck = not end < HALVED * start
     failure = worst >= DEAD_LAYER and stuck
-    healthy = overall < DEAD_FIXED and end < HALVED * start
+    healthy = killed / max(1, sum(hidden)) < DEAD_FIXED and end < HALVED * start
     layers = ", ".join(f"{f:.0%}" for f in per_layer)
-    sentence = (f"{dead} of {sum(hidden)} hidden ReLUs are dead (per layer: {layers}); "
+    born = f", {min(born_dead, dead)} of them from the initial weights" if born_dead else ""
+    sentence = (f"{dead} of {sum(hidden)} hidden ReLUs are dead (per layer: {layers}{born}); "
                 f"the loss went {start:.3g} → {end:.3g}"
                 f"{' and is stuck' if stuck else ''}.")
     return PathologyMetric(name, quantity,
                            {"dead_fraction_per_layer": per_layer, "dead_fraction": overall,
-                            "dead_neurons": dead, "start_loss": start, "final_loss": end},
+                            "dead_neurons": dead, "dead_at_start": born_dead,
+                            "start_loss": start, "final_loss": end},
                            failure, healthy, sentence)
 
 

@@ -12,7 +12,9 @@ from core.metrics import METRICS, input_blind_loss, loss_jitter, measure
 
 PATHOLOGIES = ["vanishing-gradients", "dead-relus", "exploding-gradients",
                "learning-rate-too-high", "noisy-minibatches"]
-SEEDS = range(5)
+# Five in a row, and the seeds on which an audit over 0–29 once found a remedy failing
+# (dead-relus 12 and 14: units dead from the initial weights; vanishing-gradients 8).
+SEEDS = (0, 1, 2, 3, 4, 8, 12, 14)
 
 
 def trained(name, seed, remedy):
@@ -43,7 +45,10 @@ def remedy_numbers(name, v, trainer):
     if name == "vanishing-gradients":
         assert v["grad_ratio"] > 0.05
     elif name == "dead-relus":
-        assert v["dead_fraction"] < 0.1 and max(v["dead_fraction_per_layer"]) < 0.5
+        # Training kills fewer than 10 %; units dead from the initial weights do not count.
+        hidden = sum(trainer.net.sizes[1:-1])
+        assert (v["dead_neurons"] - v["dead_at_start"]) / hidden < 0.1
+        assert max(v["dead_fraction_per_layer"]) < 0.5
     elif name == "exploding-gradients":
         assert v["grad_norm_growth"] < 1e6
         assert np.isfinite(trainer.history.loss.arrays()[1]).all()

@@ -8,6 +8,7 @@ graph view crawl).  Nodes, texts and the legend are few and painted directly.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -194,6 +195,8 @@ def build_bands(layout: GraphLayout, state: ViewState) -> list:
 
 
 def _beta_text(beta: float) -> str:
+    if not math.isfinite(beta):             # (a diverged run: never drawn, but never a crash)
+        return "NaN" if math.isnan(beta) else ("∞" if beta > 0 else "−∞")
     if abs(beta) < 100:
         return f"{beta:.2f}"
     mantissa, exponent = f"{beta:.0e}".split("e")

@@ -4,6 +4,7 @@ it started, the window's furniture at presentation size, and lecture mode and pr
 mode entered and left in either order without losing a panel."""
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -318,3 +319,9 @@ def test_the_beta_scale_narrows_once_training_tames_huge_activations(
     qtbot.waitUntil(lambda: window.last_frame().snapshot.steps == 0, timeout=TIMEOUT)
     window.wait_until_drawn()
     assert window.network_view.state.scales.betas[1].hi == start.betas[1].hi
+
+
+def test_a_non_finite_beta_is_written_not_a_crash():
+    from gui.graph_paint import _beta_text
+    assert [_beta_text(v) for v in (0.5, 2.4e153, math.inf, -math.inf, math.nan)] == \
+        ["0.50", "2e153", "∞", "−∞", "NaN"]

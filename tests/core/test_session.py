@@ -413,3 +413,18 @@ def test_a_link_is_followed_and_a_pipe_is_written_not_replaced(tmp_path):
     finally:
         os.close(reader)
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+def test_a_headless_csv_session_names_its_file_and_notices_a_change(tmp_path, capsys):
+    csv_path, saved = tmp_path / "plants.csv", tmp_path / "s.json"
+    rows = [f"{x:.4f},{2 * x + 1:.4f}" for x in np.random.default_rng(0).uniform(0, 5, 30)]
+    csv_path.write_text("x,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, err = run(["--headless", "--quiet", "--data", str(csv_path), "--target", "y",
+                     "--epochs", "3", "--save-session", str(saved)], capsys)
+    assert code == 0, err
+    source = json.loads(saved.read_text(encoding="utf-8"))["source"]
+    assert source["kind"] == "csv" and Path(source["path"]) == csv_path.resolve()
+    assert source["options"]["target"] == "y" and len(source["sha256"]) == 64
+    csv_path.write_text("x,y\n" + "\n".join(rows[:-1]) + "\n", encoding="utf-8")
+    code, err = run(["--headless", "--quiet", "--load-session", str(saved), "--epochs", "1"], capsys)
+    assert code == 2 and "plants.csv has changed since" in err

@@ -135,6 +135,17 @@ class Trainer:
         self.last_batch_loss = math.nan
         self.diverged_epoch: int | None = None
         self.diverged_reason: str | None = None
+        self._gradient_before_training()
+
+    def _gradient_before_training(self):
+        """Before the first step `grad` is ∂E/∂w at the initial weights over the whole
+        training set (what a full-batch first step uses), not zeros: the gradient colours
+        and the hover tell the truth at epoch 0 (vanishing-gradients opens in that mode)."""
+        with np.errstate(all="ignore"):
+            self.net.forward_backward_into(self.X, self.Y, self.loss_fn,
+                                           self._workspace(self.n), self._grad_blocks)
+        if not np.isfinite(self.grad).all():       # no NaN into the view, even at the start
+            self.grad[...] = 0.0
 
     # -- settings that change mid-run ------------------------------------------------
     @property

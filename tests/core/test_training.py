@@ -314,3 +314,17 @@ def test_net_inputs_of_plus_minus_1000_stay_finite_and_silent(loss, out):
         np.testing.assert_allclose(grads.weights[0], [[0.25, -0.25]])
     if out == "sigmoid":
         np.testing.assert_array_equal(beta, [[1.0, 0.0], [0.0, 1.0]])
+
+
+@pytest.mark.parametrize("name", ["lecture-house-prices", "vanishing-gradients", "noisy-minibatches"])
+def test_before_the_first_step_the_gradient_is_the_one_at_the_initial_weights(name):
+    sc = load_scenario(name)
+    trainer = sc.make_trainer()
+    _, grads = sc.network.loss_and_gradients(sc.X, sc.Y, sc.loss)
+    assert trainer.steps == 0 and trainer.grad.any()
+    assert np.array_equal(trainer.grad, grads.flat)
+    assert np.array_equal(trainer.snapshot().grads, grads.flat)
+    start = trainer.state()
+    trainer.run_epochs(2)
+    trainer.restore(start)                  # Reset shows it again
+    assert np.array_equal(trainer.grad, grads.flat)

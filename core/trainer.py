@@ -66,6 +66,7 @@ class Snapshot:
     update_ratio: tuple
     diverged_epoch: int | None
     diverged_reason: str | None
+    sample_deltas: tuple = ()   # δ_l = ∂E/∂α_l for the shown sample alone (as a batch of one)
 
     def weights(self, layer):
         return _layer_views(self.params, self.sizes)[0][layer]
@@ -356,8 +357,10 @@ class Trainer:
         net = self.net
         sample = int(min(max(sample, 0), self.n - 1))
         ws = Workspace(net, 1)
-        with np.errstate(over="ignore", invalid="ignore"):
-            net.forward_into(self.X[sample:sample + 1], ws)
+        scratch = np.empty_like(net.params)
+        with np.errstate(all="ignore"):
+            net.forward_backward_into(self.X[sample:sample + 1], self.Y[sample:sample + 1],
+                                      self.loss_fn, ws, param_blocks(scratch, net.sizes))
         d = self.diagnostics()
         return Snapshot(
             epoch=self.epoch, steps=self.steps, batch_in_epoch=self.batch_in_epoch,
@@ -371,7 +374,8 @@ class Trainer:
             grad_norm=tuple(d["grad_norm"]), dead_fraction=tuple(d["dead_fraction"]),
             saturated_fraction=tuple(d["saturated_fraction"]),
             update_ratio=tuple(d["update_ratio"]),
-            diverged_epoch=self.diverged_epoch, diverged_reason=self.diverged_reason)
+            diverged_epoch=self.diverged_epoch, diverged_reason=self.diverged_reason,
+            sample_deltas=tuple(d[0].copy() for d in ws.deltas))
 
     # -- exact save and restore (step back, sessions) --------------------------------
     def state(self) -> TrainerState:

@@ -472,7 +472,14 @@ def describe_node(state: ViewState, layout: GraphLayout, node: Node) -> str:
     text = f"{title} · {state.activation_names[layer]}"
     if snap is not None:
         text += (f"   α = {_num(snap.sample_alphas[layer][node.unit])}"
-                 f"   β = {_num(snap.sample_betas[layer][node.unit])}   (sample {snap.sample})")
+                 f"   β = {_num(snap.sample_betas[layer][node.unit])}")
+        if snap.sample_deltas:
+            text += f"   δ = ∂E/∂α = {_num(snap.sample_deltas[layer][node.unit])}"
+        text += f"   (sample {snap.sample + 1})"
+        # Its bias: the weight from the bias node, first row of the layer's [b; W] block.
+        bias = layer_offsets(sizes)[layer] + node.unit
+        text += (f"   · bias w{bias + 1} = {_num(snap.params[bias])}   ∂E/∂w = {_num(snap.grads[bias])}"
+                 f"   last Δw = {_num(snap.update[bias])}")
         if snap.dead_units[layer][node.unit]:
             text += "   · dead: β ≤ 0 for every sample"
         if snap.saturated_units[layer][node.unit]:

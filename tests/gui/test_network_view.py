@@ -262,6 +262,12 @@ def test_hover_names_the_edge_and_the_neuron(qtbot, lecture):
     qtbot.mouseMove(view.viewport(), QPoint(int(h3.x), int(h3.y)))
     qtbot.waitUntil(lambda: texts[-1].startswith("H3"), timeout=2000)
     assert f"β = {snap.sample_betas[0][2]:.4g}" in texts[-1] and "α = " in texts[-1]
+    # Its error signal for the shown sample (numbered from 1, as the lecture's i), and its
+    # bias w3 with the bias's gradient and last update.
+    delta = sc.network.forward_backward(sc.X[:1], sc.Y[:1], sc.loss).deltas[0][0, 2]
+    assert f"δ = ∂E/∂α = {delta:.4g}" in texts[-1] and "(sample 1)" in texts[-1]
+    assert (f"bias w3 = {snap.params[2]:.4g}   ∂E/∂w = {snap.grads[2]:.4g}   "
+            f"last Δw = {snap.update[2]:.4g}") in texts[-1]
     x1 = view.graph_item.layout.unit_nodes[(0, 0)]
     qtbot.mouseMove(view.viewport(), QPoint(int(x1.x), int(x1.y)))
     qtbot.waitUntil(lambda: texts[-1].startswith("x1 (price_per_sqm)"), timeout=2000)

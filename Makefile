@@ -20,6 +20,9 @@ $(TSTAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# `make run` always opens the lecture's network; `python main.py` reopens the last scenario.
+ARGS ?= --scenario lecture-house-prices
+
 run: $(STAMP)
 	$(PY) main.py $(ARGS)
 

@@ -21,11 +21,11 @@ queue, run between slices.  Only the worker thread touches the Trainer.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import math
 import queue
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -42,8 +42,9 @@ FRAME_SECONDS = 1 / 30       # frames are published at most this often ...
 OUTPUT_SECONDS = 1 / 10      # ... and predictions for the output panel at most this often
 GUI_WAIT_SECONDS = 0.1       # a worker waits at most this long for a busy GUI, then runs a batch
 PARK_WAIT_SECONDS = 0.02     # the GUI waits at most this long for the worker to park
-REWIND_STEPS = 500           # states kept for step back (at least 200 on big networks)
-REWIND_BYTES = 256 << 20
+REWIND_BYTES = 256 << 20     # step back's checkpoints together take at most this much ...
+REWIND_CHECKPOINTS = 512     # ... and number at most this many (thinning looks at each)
+MIN_CHECKPOINTS = 4          # kept whatever their size: the initial state, an edit's before and after, one
 OUTPUT_SAMPLES = 2000        # predictions shown for at most this many samples
 CONFUSION_SAMPLES = 20000    # rows a classifier's confusion matrices count, per set
 GRID = 64                    # decision-boundary grid (GRID × GRID points)
@@ -147,10 +148,52 @@ class Frame:
     loss_now: float                     # before any step: E at the initial weights
     playing: bool
     epochs_per_second: float
-    rewind_depth: int
+    rewind_depth: int                   # states step back can go to (0: it has nothing to go back to)
     learning_rate: float
     batch_size: int
     banner: str | None                  # why training stopped (divergence), else None
+
+
+@dataclass
+class _Checkpoint:
+    """A state on the path training took, which step back restores exactly or replays
+    forward from.  The path is cut into segments: a segment has no jump in it (a weight
+    edit, an exact step back) and one setting of what shapes training (`key`: learning
+    rate, L2, clipping, optimiser, batch size, ...), so training from one of its checkpoints
+    retraces it bit for bit."""
+    state: object                       # core.trainer.TrainerState
+    segment: int
+    key: tuple
+    batch_size: int | None              # the trainer's batch size then, and the one asked
+    asked_batch_size: int | None        # for (a change waits for the next epoch)
+    nbytes: int
+
+
+def _state_bytes(state) -> int:
+    arrays = (state.params, state.grad, state.order, state.rng[1], *state.optimizer.values())
+    return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
+
+
+def _asked_batch_size(trainer):
+    # The Trainer keeps a batch size that waits for the next epoch to itself; read it the
+    # way core/export_code.py and core/session.py do.
+    return getattr(trainer, "_pending_batch_size", trainer.config.batch_size)
+
+
+def _least_needed(steps: np.ndarray) -> int:
+    """Which checkpoint to give up when over budget, given each one's optimiser step count
+    (oldest first): the one whose neighbours are closest compared with how long ago they
+    were (the gap it would leave, over that gap's age).  The first (the initial state) and
+    the newest two (an edit's before and after) are never chosen.  What stays is roughly
+    log-spaced: dense just behind the present, sparse far back, so a fixed budget reaches
+    ever further back."""
+    gap = steps[2:-1] - steps[:-3]
+    age = steps[-1] - steps[2:-1] + 1.0
+    return 1 + int(np.argmin(gap / age))
+
+
+def _where(state) -> str:
+    return f"epoch {state.epoch}" + (f", batch {state.batch_in_epoch}" if state.batch_in_epoch else "")
 
 
 class OutputProbe:
@@ -219,8 +262,13 @@ class TrainingWorker(QObject):
         self._stop = threading.Event()
         # Worker-thread state from here on.
         self._initial = trainer.state()
-        state_bytes = 4 * trainer.net.params.nbytes + 8 * trainer.n    # + the sample order
-        self._rewind = deque(maxlen=max(200, min(REWIND_STEPS, REWIND_BYTES // state_bytes)))
+        # Step back: checkpoints along the path training took, oldest first.  The first,
+        # the initial state, stays (Reset goes back to it); the rest are thinned to fit
+        # REWIND_BYTES.  Between checkpoints step back replays (training is deterministic).
+        self._key = self._trajectory_key()
+        self._segment = 0                   # the present segment (see _Checkpoint)
+        self._segments = 1                  # segment numbers handed out
+        self._checkpoints = [self._checkpoint(self._initial)]
         self._needs_push = True
         self._slice_start = self._initial
         self._speed = None                  # steps per second; None = as fast as possible
@@ -315,16 +363,21 @@ class TrainingWorker(QObject):
     def with_trainer(self, command) -> Future:
         """Run command(trainer) on the worker thread, for code that drives the Trainer
         itself (lecture mode's PhaseStepper).  A step it takes is kept for step back like
-        any other and published; a step it undoes leaves the step-back history too."""
+        any other and published; a step it undoes leaves the step-back history too;
+        weights it sets are undone by step back as an edit is."""
         def run():
             t = self._trainer
-            before = t.state()
+            before = self._checkpoint(t.state())
             result = command(t)
-            if t.steps != before.steps:
-                if t.steps > before.steps:
-                    self._rewind.append(before)
-                elif self._rewind and self._rewind[-1].steps == t.steps:
-                    self._rewind.pop()
+            if t.steps > before.state.steps:            # it trained (lecture mode's step)
+                self._keep(before)
+            elif t.steps < before.state.steps:          # it went back along the path
+                self._forget_after_present()
+            elif not np.array_equal(t.net.params, before.state.params):
+                self._keep(before)                      # it set weights: as an edit does
+                self._start_segment()
+                self._keep()
+            if t.steps != before.state.steps:
                 self._publish()
             return result
         return self.submit(run)
@@ -374,7 +427,10 @@ class TrainingWorker(QObject):
                 continue
             try:
                 with self._priority.running():
-                    result = command()
+                    try:
+                        result = command()
+                    finally:
+                        self._follow_settings()
             except Exception as e:          # handed to whoever waits on the future
                 future.set_exception(e)
                 self.notice.emit(str(e))
@@ -460,11 +516,11 @@ class TrainingWorker(QObject):
             self._trainer.run_batches(1)
 
     def _before_advancing(self):
-        """Remember the shown state for step back (once per shown frame) and return the
+        """Keep the shown state for step back (once per shown frame) and return the
         state to replay from should this stretch of training diverge."""
         state = self._trainer.state()
         if self._needs_push:
-            self._rewind.append(state)
+            self._keep(self._checkpoint(state))
             self._needs_push = False
         if self._banner:
             self._banner = None
@@ -534,22 +590,175 @@ class TrainingWorker(QObject):
         return self._trainer.epoch
 
     def _step_back(self) -> bool:
-        if not self._rewind:
+        """Back one unit of the granularity (an epoch: to the start of this one if it is
+        half done, else of the one before; a batch or a sample: one optimiser step), or
+        first undo a weight edit made here.  From the newest checkpoint at or before the
+        target training is replayed to it; a checkpoint of an earlier segment (the
+        settings changed since) is restored as it is, a bigger but still exact jump."""
+        t = self._trainer
+        self._forget_after_present()
+        kept = self._checkpoints
+        i = len(kept) - 1
+        while i >= 0 and self._is_present(kept[i]):
+            i -= 1
+        if i < 0:
             self.notice.emit("nothing to step back to: this is the oldest state kept")
             return False
-        self._restore(self._rewind.pop())
+        if kept[i].state.steps == t.steps:      # this step with other weights: an edit
+            self._after_going_back(self._go_back_to(i))
+            return True
+        # Where on the path a state (or the trainer) is, in the unit stepped back by.
+        if self._granularity == EPOCH:
+            target = (t.epoch, 0) if t.batch_in_epoch else (t.epoch - 1, 0)
+
+            def position(s):
+                return (s.epoch, s.batch_in_epoch)
+        else:
+            target = t.steps - 1
+
+            def position(s):
+                return s.steps
+        while i > 0 and position(kept[i].state) > target:
+            i -= 1
+        # Nothing at or before the target (a session opened half-way through an epoch):
+        # the oldest state, which is still earlier than the present.
+        checkpoint = kept[i]
+        replay = checkpoint.segment == self._segment
+        asked = self._go_back_to(i)
+        if replay:
+            self._replay_to(target, position)
+        elif position(checkpoint.state) < target:
+            self.notice.emit(f"stepped back to {_where(checkpoint.state)}: the settings "
+                             "or a weight changed after it")
+        self._after_going_back(asked)
         return True
 
-    def _reset(self):
-        self._rewind.clear()
-        self._restore(self._initial)
+    def _replay_to(self, target, position):
+        """Train from a restored checkpoint of the present segment up to `target`, one
+        unit at a time, logging every epoch (the plots get every point back).  On the way
+        it keeps the states 1, 2, 4, 8, ... units short of the target, so that the next
+        step backs find a checkpoint close by."""
+        t = self._trainer
+        t.log_every = 1
+        by_epoch = self._granularity == EPOCH
+        while position(t) < target and not self._stop.is_set():
+            left = (target[0] - t.epoch if t.batch_in_epoch == 0 else 0) if by_epoch else target - t.steps
+            if left > 0 and (left & (left - 1)) == 0:
+                self._keep()
+            if by_epoch and t.batch_in_epoch == 0 and t.batches_per_epoch == 1:
+                done = t.run_epochs(1)          # full batch: the loop play runs
+            else:
+                done = t.run_batches(1)
+            if not done:
+                break
+            self._priority.checkpoint(self._stop.is_set)
 
-    def _restore(self, state):
-        self._trainer.restore(state)
+    def _reset(self):
+        self._after_going_back(self._go_back_to(0))
+
+    # -- step back's checkpoints (worker thread) ---------------------------------------
+    def _trajectory_key(self) -> tuple:
+        """What, besides the trainer's state, decides where training goes from here."""
+        t = self._trainer
+        return (dataclasses.astuple(t.config.optimizer), _asked_batch_size(t),
+                t.net.broken_sigmoid_derivative)
+
+    def _checkpoint(self, state) -> _Checkpoint:
+        """`state`, just taken from the trainer, as a checkpoint of the present segment."""
+        t = self._trainer
+        return _Checkpoint(state, self._segment, self._key, t.config.batch_size,
+                           _asked_batch_size(t), _state_bytes(state))
+
+    def _is_present(self, checkpoint) -> bool:
+        # Within a segment the step count says which state it is.
+        return checkpoint.segment == self._segment and checkpoint.state.steps == self._trainer.steps
+
+    def _keep(self, checkpoint=None):
+        """Keep a checkpoint of the present segment (by default of the present state)
+        unless the same state is the newest kept already."""
+        steps = self._trainer.steps if checkpoint is None else checkpoint.state.steps
+        newest = self._checkpoints[-1]
+        if newest.segment == self._segment and newest.state.steps == steps:
+            return
+        self._checkpoints.append(checkpoint or self._checkpoint(self._trainer.state()))
+        self._thin()
+
+    def _thin(self):
+        kept = self._checkpoints
+        total = sum(c.nbytes for c in kept)
+        while len(kept) > MIN_CHECKPOINTS and (len(kept) > REWIND_CHECKPOINTS or total > REWIND_BYTES):
+            steps = np.array([c.state.steps for c in kept], dtype=float)
+            total -= kept.pop(_least_needed(steps)).nbytes
+
+    def _start_segment(self):
+        self._segment = self._segments
+        self._segments += 1
+
+    def _follow_settings(self):
+        """After every command: one that changed what shapes training (learning rate,
+        L2, clipping, optimiser, batch size, lecture mode's broken σ′) starts a new
+        segment at the present state, its first checkpoint.  The present state kept under
+        the old settings is superseded (else a step back would go to the same weights)."""
+        key = self._trajectory_key()
+        if key == self._key:
+            return
+        present = self._is_present(self._checkpoints[-1])
+        self._key = key
+        self._start_segment()
+        checkpoint = self._checkpoint(self._trainer.state())
+        if present:
+            self._checkpoints[-1] = checkpoint
+        else:
+            self._checkpoints.append(checkpoint)
+            self._thin()
+
+    def _forget_after_present(self):
+        """Drop checkpoints later on the path than the present (a command went back)."""
+        kept = self._checkpoints
+        while len(kept) > 1 and kept[-1].state.steps > self._trainer.steps:
+            kept.pop()
+
+    def _go_back_to(self, index: int):
+        """Restore checkpoint `index` exactly, forget the path after it, and return the
+        batch size the controls ask for (to ask again once step back is done)."""
+        checkpoint = self._checkpoints[index]
+        del self._checkpoints[index + 1:]
+        asked = self._restore_checkpoint(checkpoint)
+        if checkpoint.segment != self._segment:
+            if checkpoint.key == self._key:     # the same settings: training retraces its segment
+                self._segment = checkpoint.segment
+            else:                               # the present settings take another path from here
+                self._start_segment()
+                checkpoint.segment, checkpoint.key = self._segment, self._key
+        return asked
+
+    def _restore_checkpoint(self, checkpoint):
+        t = self._trainer
+        asked = _asked_batch_size(t)
+        t.restore(checkpoint.state)
+        # An epoch half done goes on with the batch size it began with.
+        t.config.batch_size = checkpoint.batch_size
+        if _asked_batch_size(t) != checkpoint.asked_batch_size:
+            t.set_batch_size(checkpoint.asked_batch_size)
+        # The history lost its points from the checkpoint's epoch on: the next frame sends
+        # the window everything from there.
+        self._sent_loss = (min(self._sent_loss[0], len(t.history.loss)), self._sent_loss[1])
+        self._sent_logs = min(self._sent_logs, len(t.history.log_epochs))
+        return asked
+
+    def _after_going_back(self, asked_batch_size):
+        if _asked_batch_size(self._trainer) != asked_batch_size:
+            self._trainer.set_batch_size(asked_batch_size)
         self._banner = None
         self._eps_mark = (time.perf_counter(), self._trainer.epoch)
         self._needs_push = True
         self._publish()
+
+    def _rewind_depth(self) -> int:
+        n = len(self._checkpoints)
+        while n and self._is_present(self._checkpoints[n - 1]):
+            n -= 1
+        return n
 
     def _set_speed(self, steps_per_second):
         self._speed = None if steps_per_second is None else float(steps_per_second)
@@ -578,10 +787,13 @@ class TrainingWorker(QObject):
         t = self._trainer
         if not 0 <= index < t.net.n_params or not math.isfinite(value):
             raise ValueError(f"cannot set w{index + 1} to {value!r}")
-        self._before_advancing()
+        self._banner = None
+        self._keep()                        # the weights before: one step back brings them back
         params = t.net.params.copy()
         params[index] = value
         t.net.set_params(params)
+        self._start_segment()               # the path jumps here: no replay runs across an edit
+        self._keep()
         self._publish()
 
     # -- frames ------------------------------------------------------------------------
@@ -612,7 +824,7 @@ class TrainingWorker(QObject):
             log_epochs=np.array(h.log_epochs[log_from:], dtype=np.int64), logs=logs,
             outputs=outputs, loss_now=loss_now, playing=self._playing.is_set(),
             epochs_per_second=self._eps if self._playing.is_set() else 0.0,
-            rewind_depth=len(self._rewind), learning_rate=t.config.optimizer.lr,
+            rewind_depth=self._rewind_depth(), learning_rate=t.config.optimizer.lr,
             batch_size=t.batch_size, banner=self._banner)
         self._last_frame = now
         # A big network's snapshot (diagnostics on up to 4096 samples) is not free: keep

@@ -171,6 +171,7 @@ def setup_from_csv(args) -> Setup:
     trainer = sc.make_trainer(log_every=args.log_every or default_log_every(sc.epochs))
     setup = Setup(sc.name, sc.title, trainer, sc.epochs, dataset=dataset)
     setup.csv_scenario, setup.csv_options, setup.notes = sc, options, notes   # for the window
+    setup.csv_sha256 = table.sha256     # taken as it was read: the file may change meanwhile
     return setup
 
 
@@ -248,7 +249,7 @@ def data_source(args, setup: Setup):
         options = {"target": args.target, "features": args.features, "missing": args.missing or "drop",
                    "standardise": not args.no_standardise,
                    "test_fraction": DEFAULT_TEST_FRACTION if args.test_fraction is None else args.test_fraction}
-        return DataSource.from_csv(setup.dataset, args.data, options)
+        return DataSource.from_csv(setup.dataset, args.data, options, setup.csv_sha256)
     return DataSource(setup.dataset)
 
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .csv_format import counted, is_number
 from .datasets import Dataset
 from .errors import CSVImportError
 from .network import Network
 from .optimizers import OptimizerConfig
 from .scenarios import Scenario
-from .tabular import CSVTable, ColumnInfo
+from .tabular import NUMERIC_SHARE, CSVTable, ColumnInfo
 from .trainer import TrainConfig
 
 LEVEL_LIMIT = 100           # "hundreds of levels": more one-hot inputs than this is refused
@@ -86,8 +87,8 @@ class ImportPlan:
     def summary(self) -> str:
         what = (f"regression of '{self.target}'" if self.task == "regression" else
                 f"classification of '{self.target}' into {len(self.classes)} classes")
-        return (f"{what} from {len(self.input_names)} input{'s' * (len(self.input_names) != 1)}; "
-                f"{self.n_train} training rows, {self.n_test} test rows")
+        return (f"{what} from {counted(len(self.input_names), 'input')}; "
+                f"{counted(self.n_train, 'training row')}, {counted(self.n_test, 'test row')}")
 
 
 def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
@@ -137,6 +138,8 @@ def plan_import(table: CSVTable, options: ImportOptions) -> ImportPlan:
         classes = [labels[i] for i in levels[target.name]]
         if len(classes) < 2:
             raise _one_value(table, target.name, classes[0], int(keep.sum()))
+        if len(classes) > 2 and keep.sum() < 2 * len(classes):
+            raise _class_per_row(table, target, classes, int(keep.sum()))
     else:
         classes = None
         y = table.numbers(target.name)[keep]
@@ -228,7 +231,8 @@ def _check_usable(table, column: ColumnInfo, kind: str, options, is_target: bool
         if column.kind == "text" and not is_target and not overridden:
             row, text = column.first_text or (0, "")
             numbers = ("has no numeric values" if column.n_numbers == 0 else
-                       f"is not numeric (only {column.n_numbers} of its values are numbers)")
+                       "is not numeric (only 1 of its values is a number)" if column.n_numbers == 1 else
+                       f"is not numeric (only {column.n_numbers:,} of its values are numbers)")
             spread = ("a different value on every row" if column.identifier else
                       f"{n_levels} different values")
             raise CSVImportError(
@@ -257,7 +261,25 @@ def _nothing_kept(table, options, missing: dict, target: str) -> CSVImportError:
 def _one_value(table, target: str, value, n_rows: int) -> CSVImportError:
     shown = value if isinstance(value, str) else f"{value:g}"
     return CSVImportError(f"{table.name}: the target '{target}' has only one value ({shown!r}) "
-                          f"in the {n_rows} rows kept — nothing to learn; choose another target")
+                          f"in the {counted(n_rows, 'row')} kept — nothing to learn; choose another target")
+
+
+def _class_per_row(table, target: ColumnInfo, classes: list, n_rows: int) -> CSVImportError:
+    """Classes of about one row each: nothing a network could learn or be tested on.  Most
+    often numbers the file writes in a way not read as numbers (a decimal comma, a unit)."""
+    k = len(classes)
+    spread = ("a different value on every row" if k == n_rows else
+              f"{k:,} different values in {n_rows:,} rows")
+    shown = ", ".join(repr(c) for c in classes[:3]) + (", …" if k > 3 else "")
+    if target.base == "numeric":
+        why, advice = "", "use it as numeric (regression), or choose another target"
+    elif sum(is_number(c, ".") or is_number(c, ",") for c in classes) >= NUMERIC_SHARE * k:
+        why, advice = ": numbers written as text?", ("check how the file writes its numbers "
+                                                     "(a decimal comma?), or choose another target")
+    else:
+        why, advice = "", "choose another target"
+    return CSVImportError(f"{table.name}: column '{target.name}' has {spread}{why} ({shown}) "
+                          f"— as the target that is {k:,} classes of about one row each: {advice}")
 
 
 def _test_rows(n: int, fraction: float) -> int:
@@ -394,10 +416,11 @@ def _notes(table: CSVTable, plan: ImportPlan) -> list:
     dropped = plan.rows_total - int(plan.keep.sum())
     if dropped:
         why = "a missing value" if plan.missing == "drop" else "no target value"
-        notes.append(f"{dropped} of {plan.rows_total} rows left out: they have {why}")
+        they = "it has" if dropped == 1 else "they have"
+        notes.append(f"{dropped:,} of {plan.rows_total:,} rows left out: {they} {why}")
     elif plan.missing == "fill" and plan.rows_kept["drop"] < plan.rows_total:
         filled = plan.rows_total - plan.rows_kept["drop"]
-        notes.append(f"{filled} rows had missing values, filled with the column's mean "
+        notes.append(f"{counted(filled, 'row')} had missing values, filled with the column's mean "
                      "(numbers) or most frequent value (categories)")
     return notes
 
@@ -414,11 +437,6 @@ def output_layer(dataset: Dataset) -> tuple:
     if dataset.task == "regression":
         return OUTPUT_LAYER["regression"]
     return OUTPUT_LAYER["binary" if len(dataset.classes) == 2 else "multiclass"]
-
-
-def counted(n: int, thing: str) -> str:
-    """ "1 input", "2 inputs", "1,200 training rows"."""
-    return f"{n:,} {thing}{'' if n == 1 else 's'}"
 
 
 def make_csv_setup(dataset: Dataset, hidden=(8,), activation: str = "tanh",
@@ -479,5 +497,5 @@ def accuracy_summary(network, dataset) -> str:
         if X is not None and len(X):
             with np.errstate(over="ignore", invalid="ignore"):
                 counts = confusion_matrix(network.predict(X), Y, len(dataset.classes))
-            parts.append(f"{what} {100 * accuracy(counts):.1f} % of {len(X):,} rows")
+            parts.append(f"{what} {100 * accuracy(counts):.1f} % of {counted(len(X), 'row')}")
     return "accuracy: " + " · ".join(parts)

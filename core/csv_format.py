@@ -80,6 +80,11 @@ class Sample:
     rows: list
 
 
+def counted(n: int, thing: str) -> str:
+    """ "1 input", "2 inputs", "1,200 training rows": the messages' counts."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
 def is_number(cell: str, decimal: str) -> bool:
     cell = cell.strip()
     return bool(NUMBER[decimal].fullmatch(cell) or GROUPED[decimal].fullmatch(cell))
@@ -252,10 +257,12 @@ def _choose_delimiter(rows: dict) -> str:
 
 
 def _choose_decimal(rows: list, delimiter: str) -> str:
-    if delimiter == ",":
-        return "."
+    """The decimal mark most number cells agree on.  Between commas a decimal comma can
+    only stand in a quoted cell ("2040,92", as spreadsheets set to a European language
+    export them); there "1,234" is rather a thousands separator, so it does not count."""
     cells = [c.strip() for _, fields in rows[1:] for c in fields]
-    comma = sum(bool(_COMMA_DECIMAL.fullmatch(c)) for c in cells)
+    comma = sum(bool(_COMMA_DECIMAL.fullmatch(c)) and
+                not (delimiter == "," and GROUPED["."].fullmatch(c)) for c in cells)
     dot = sum(bool(_DOT_DECIMAL.fullmatch(c)) and not GROUPED[","].fullmatch(c) for c in cells)
     return "," if comma > dot else "."
 

@@ -6,15 +6,20 @@
 Every way a file can fail ends in CSVImportError with the file's name and, where it
 applies, the line and column, and what to do.  The file is parsed by pandas.read_csv in
 one pass; progress and cancelling ride on the stream pandas reads from, so they add
-nothing to pandas' own time.
+nothing to pandas' own time.  The table carries the SHA-256 of the bytes it was read from
+(table.sha256, for sessions), taken while reading; a file that changes while it is read
+is refused rather than loaded half old, half new.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
 import stat
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +39,8 @@ def read_csv_table(path, progress=None, cancelled=None) -> CSVTable:
     calling thread); cancelled() is polled, and True stops it with ImportCancelled."""
     path = Path(path)
     name = path.name or str(path)
-    size = _file_size(path, name)
+    state = _file_state(path, name)
+    size = state.st_size
     _check_memory(size, name)
     with _open(path, name) as f:
         head = f.read(SAMPLE_BYTES)
@@ -45,13 +51,18 @@ def read_csv_table(path, progress=None, cancelled=None) -> CSVTable:
     check_rows(sample.rows, fmt, name)     # beyond the sample, pandas finds long rows
     expected = len(sample.rows[0][1])
     try:
-        frame = _read_frame(path, name, size, fmt, expected, progress, cancelled)
+        frame, sha256 = _read_frame(path, name, state, fmt, expected, progress, cancelled)
         if len(frame) == 0:
             raise CSVImportError(f"{name}: has a header ({_names(frame)}) but no data rows "
                                  "— export the data again, with its rows")
         if frame.shape[1] < 2:
             raise _one_column(name, sample.rows)
-        return CSVTable(path, tidy_frame(frame, fmt.decimal), fmt)
+        table = CSVTable(path, tidy_frame(frame, fmt.decimal), fmt, sha256=sha256)
+        if table.n_rows == 1:
+            raise CSVImportError(f"{name}: has only one data row (line {table.line_of(0)}) — "
+                                 "a network learns from many rows: export the data again, "
+                                 "with all its rows")
+        return table
     except MemoryError:
         raise _too_large(name, size) from None
 
@@ -69,7 +80,7 @@ def _one_column(name: str, rows: list) -> CSVImportError:
         "column, separated by commas, semicolons or tabs")
 
 
-def _file_size(path: Path, name: str) -> int:
+def _file_state(path: Path, name: str) -> os.stat_result:
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -80,7 +91,19 @@ def _file_size(path: Path, name: str) -> int:
         raise CSVImportError(f"{path}: is a folder, not a file — choose a .csv file in it")
     if not stat.S_ISREG(info.st_mode):
         raise CSVImportError(f"{path}: is not a regular file — choose a .csv file")
-    return info.st_size
+    return info
+
+
+def _same_file(before: os.stat_result, after: os.stat_result | None) -> bool:
+    """The same file, unchanged: not replaced (device, inode), not written (size, time)."""
+    def key(info):
+        return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+    return after is not None and key(before) == key(after)
+
+
+def _changed(name: str) -> CSVImportError:
+    return CSVImportError(f"{name}: changed while it was being read — open it again "
+                          "once it is saved")
 
 
 def _open(path: Path, name: str):
@@ -126,11 +149,13 @@ def _too_large(name: str, size: int, free: int | None = None) -> CSVImportError:
 
 
 class _ProgressReader(io.RawIOBase):
-    """The file as pandas reads it: reports how far it got, and stops it when cancelled."""
+    """The file as pandas reads it: hashes and counts its bytes, reports how far it got,
+    and stops it when cancelled."""
 
     def __init__(self, raw, size: int, progress, cancelled, name: str):
         self.raw, self.size, self.name = raw, max(size, 1), name
         self.progress, self.cancelled = progress, cancelled
+        self.digest = hashlib.sha256()
         self.done = 0
         self.reported = 0.0
 
@@ -143,10 +168,8 @@ class _ProgressReader(io.RawIOBase):
         try:
             n = self.raw.readinto(buffer)
         except OSError as e:
-            raise CSVImportError(
-                f"{self.name}: reading stopped {100 * self.done // self.size}% of the way "
-                f"({e.strerror or e}) — was the file moved, deleted or changed while "
-                "loading? Try again") from None
+            raise _stopped(self.name, e, self.done / self.size) from None
+        self.digest.update(memoryview(buffer)[:n])
         self.done += n
         fraction = self.done / self.size
         if self.progress is not None and fraction - self.reported >= 0.01:
@@ -155,9 +178,15 @@ class _ProgressReader(io.RawIOBase):
         return n
 
 
-def _read_frame(path, name, size, fmt: CSVFormat, n_columns, progress, cancelled) -> pd.DataFrame:
+def _stopped(name: str, error: OSError, fraction: float | None = None) -> CSVImportError:
+    where = "" if fraction is None else f" {int(100 * fraction)}% of the way"
+    return CSVImportError(f"{name}: reading stopped{where} ({error.strerror or error}) — was "
+                          "the file moved, deleted or changed while loading? Try again")
+
+
+def _read_frame(path, name, state, fmt: CSVFormat, n_columns, progress, cancelled):
     try:
-        return _pandas_read(path, name, size, fmt, n_columns, progress, cancelled)
+        return _pandas_read(path, name, state, fmt, n_columns, progress, cancelled)
     except UnicodeDecodeError as e:
         if fmt.encoding not in ("utf-8", "utf-8-sig"):
             raise CSVImportError(f"{name}: is not valid {fmt.encoding} text ({e.reason}) — "
@@ -165,20 +194,72 @@ def _read_frame(path, name, size, fmt: CSVFormat, n_columns, progress, cancelled
     # Valid UTF-8 in the first megabyte, not further on: a Latin-1 file after all.
     fmt.encoding = "latin-1"
     fmt.notes.append(latin1_note(name))
-    return _pandas_read(path, name, size, fmt, n_columns, progress, cancelled)
+    return _pandas_read(path, name, state, fmt, n_columns, progress, cancelled)
 
 
-def _pandas_read(path, name, size, fmt: CSVFormat, n_columns, progress, cancelled):
-    """Given a path, pandas (3.1) reads a large file on every core; given a stream — which
-    progress and cancelling need — on one.  So the stream only when someone watches."""
+def _pandas_read(path, name, state, fmt: CSVFormat, n_columns, progress, cancelled):
+    """(frame, SHA-256 of the file).  Given a path, pandas (3.1) reads a large file on
+    every core; given a stream — which progress and cancelling need — on one.  So the
+    stream only when someone watches, and it hashes what pandas reads; else a second
+    thread hashes the file while pandas reads it.  Either way the file must be the one
+    that was sniffed (`state`), unchanged at the end and read to its last byte."""
     if progress is None and cancelled is None:
-        return _parse(str(path), name, fmt, n_columns)
+        return _read_path(path, name, state, fmt, n_columns)
     with _open(path, name) as raw:
-        stream = io.BufferedReader(_ProgressReader(raw, size, progress, cancelled, name), 1 << 20)
-        frame = _parse(stream, name, fmt, n_columns)
+        reader = _ProgressReader(raw, state.st_size, progress, cancelled, name)
+        try:
+            frame = _parse(io.BufferedReader(reader, 1 << 20), name, fmt, n_columns)
+        except CSVImportError:      # a row cut short by a change reads as a broken row
+            if not _same_file(state, os.fstat(raw.fileno())):
+                raise _changed(name) from None
+            raise
+        if reader.done != state.st_size or not _same_file(state, os.fstat(raw.fileno())):
+            raise _changed(name)
     if progress is not None:
         progress(1.0)
-    return frame
+    return frame, reader.digest.hexdigest()
+
+
+def _read_path(path, name, state, fmt: CSVFormat, n_columns):
+    """pandas reads the path while a second thread hashes the file (hashlib lets go of the
+    interpreter, so the two run side by side)."""
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(_hash_file, path, stop)
+        try:
+            frame = _parse(str(path), name, fmt, n_columns)
+        except BaseException as e:
+            stop.set()
+            if isinstance(e, CSVImportError) and not _same_file(state, _stat_or_none(path)):
+                raise _changed(name) from None
+            raise
+        try:
+            digest, n_bytes, hashed_state = hashing.result()
+        except OSError as e:
+            raise _stopped(name, e) from None
+    if n_bytes != state.st_size or not (_same_file(state, hashed_state) and
+                                        _same_file(state, _stat_or_none(path))):
+        raise _changed(name)
+    return frame, digest
+
+
+def _hash_file(path, stop: threading.Event):
+    """(SHA-256, bytes read, the file's state once read); stops early when told."""
+    digest, n_bytes = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            if stop.is_set():
+                break
+            digest.update(block)
+            n_bytes += len(block)
+        return digest.hexdigest(), n_bytes, os.fstat(f.fileno())
+
+
+def _stat_or_none(path):
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 def _parse(source, name: str, fmt: CSVFormat, n_columns: int) -> pd.DataFrame:
@@ -207,8 +288,7 @@ def _parse(source, name: str, fmt: CSVFormat, n_columns: int) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise
     except OSError as e:
-        raise CSVImportError(f"{name}: reading stopped ({e.strerror or e}) — was the file "
-                             "moved, deleted or changed while loading? Try again") from None
+        raise _stopped(name, e) from None
     except ValueError as e:
         raise CSVImportError(f"{name}: cannot be read as a table ({_first_line(e)}) — "
                              "is it really a CSV file?") from None

@@ -85,10 +85,13 @@ class DataSource:
                    seed=int(scenario.seed), remedy=bool(scenario.remedy_applied))
 
     @classmethod
-    def from_csv(cls, dataset: Dataset, path, options: dict | None = None) -> "DataSource":
-        """`options`: how the CSV was imported (target, features, missing, ...)."""
+    def from_csv(cls, dataset: Dataset, path, options: dict | None = None,
+                 sha256: str | None = None) -> "DataSource":
+        """`options`: how the CSV was imported (target, features, missing, ...); `sha256`:
+        the hash taken as it was read (CSVTable.sha256) — without it the file is hashed
+        now, which is slow for a big file and sees it as it is now, not as it was read."""
         path = Path(path).resolve()
-        return cls(dataset, "csv", csv_path=str(path), csv_sha256=file_sha256(path),
+        return cls(dataset, "csv", csv_path=str(path), csv_sha256=sha256 or file_sha256(path),
                    csv_options=dict(options or {}))
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .csv_format import GROUPED, MISSING_MARKERS, CSVFormat
+from .csv_format import GROUPED, MISSING_MARKERS, CSVFormat, counted
 
 NUMERIC_SHARE = 0.9         # a column is numeric if this share of its values are numbers
 CATEGORY_LIMIT = 50         # more distinct labels than this: text, not a category
@@ -70,12 +70,15 @@ class ColumnInfo:
 
 class CSVTable:
     """The parsed file (a pandas DataFrame) with its columns described.  Conversions to
-    numbers and to category codes are cached: the dialog asks for them on every change."""
+    numbers and to category codes are cached: the dialog asks for them on every change.
+    `sha256`: the hash of the bytes it was read from, for a session to name the file by."""
 
-    def __init__(self, path, frame: pd.DataFrame, fmt: CSVFormat, notes=()):
+    def __init__(self, path, frame: pd.DataFrame, fmt: CSVFormat, notes=(),
+                 sha256: str | None = None):
         self.path = Path(path)
         self.frame = frame
         self.format = fmt
+        self.sha256 = sha256
         self.notes = list(fmt.notes) + list(notes)
         self._numbers: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple] = {}
@@ -103,7 +106,8 @@ class CSVTable:
         return row + self.format.skip_lines + (2 if self.format.header else 1)
 
     def describe(self) -> str:
-        return f"{self.name}: {self.n_rows} rows × {len(self.columns)} columns ({self.format.describe()})"
+        return (f"{self.name}: {counted(self.n_rows, 'row')} × {counted(len(self.columns), 'column')} "
+                f"({self.format.describe()})")
 
     def default_target(self) -> str | None:
         usable = [c.name for c in self.columns if c.default_role == "feature"]

@@ -75,7 +75,7 @@ class CSVActions(QObject):
         self.ask_path = self._ask_path
         self.report = self._report
         self.error_box: QMessageBox | None = None
-        self._chosen = None                 # (path, ImportOptions) of the file being built
+        self._chosen = None                 # (path, ImportOptions, sha256) of the file being built
         self.open_action = QAction("Open CSV…", window)
         self.open_action.setShortcut(QKeySequence("Ctrl+O"))
         # Application-wide, like every shortcut here: plot and graphics views swallow keys.
@@ -124,15 +124,17 @@ class CSVActions(QObject):
         if w._has_training() and not w.confirm_discard(f"Training on {name}"):
             self._kept(f"{name} not opened")
             return
-        path, options = self._chosen
-        self.show_imported(scenario, path, options, notes)
+        path, options, sha256 = self._chosen
+        self.show_imported(scenario, path, options, notes, sha256)
 
-    def show_imported(self, scenario, path, options, notes):
-        """Train on a CSV file's scenario (from the dialog, or `main.py --data`)."""
+    def show_imported(self, scenario, path, options, notes, sha256=None):
+        """Train on a CSV file's scenario (from the dialog, or `main.py --data`).  `sha256`:
+        the file's hash, taken as it was read (CSVTable.sha256); without it the file is
+        hashed here, on the GUI thread."""
         w = self.window
         w.use_scenario(scenario)
         try:            # sessions saved from now on name the file and its hash
-            w.sessions.set_data_source(DataSource.from_csv(scenario.dataset, path, asdict(options)))
+            w.sessions.set_data_source(DataSource.from_csv(scenario.dataset, path, asdict(options), sha256))
         except OSError:
             pass        # gone since it was read: sessions keep a copy of the data instead
         w.narrative.text.setHtml(narrative_html(scenario, notes))     # the scenario panel's text
@@ -140,7 +142,8 @@ class CSVActions(QObject):
 
     def _preview_opened(self, dialog):
         self.window.show_message(f"{dialog.table.describe()}: choose what to predict")
-        dialog.accepted.connect(lambda: setattr(self, "_chosen", (dialog.table.path, dialog.options())))
+        dialog.accepted.connect(lambda: setattr(self, "_chosen", (dialog.table.path, dialog.options(),
+                                                                  dialog.table.sha256)))
         dialog.rejected.connect(lambda: self._kept(f"{dialog.table.name} not opened"))
 
     def _kept(self, what: str):

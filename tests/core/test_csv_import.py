@@ -4,8 +4,10 @@ written by the test itself."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -154,6 +156,124 @@ def test_reading_with_or_without_progress_gives_the_same_table(tmp_path):
     assert [c.kind for c in quick.columns] == [c.kind for c in watched.columns] == [
         "numeric", "categorical", "numeric", "mostly missing"]
     assert quick.column("x").first_junk == (350_000, "late text")
+
+
+
+def test_decimal_commas_in_quoted_cells_of_a_comma_separated_file(tmp_path):
+    # A spreadsheet set to German exports "2040,92" between commas; read as text, a target
+    # like y became a "60-class classification" with a class per row.
+    rows = [f'"{f"{2000 + 3.25 * i:.2f}".replace(".", ",")}",{i % 4},"{f"{10 + i / 8:.3f}".replace(".", ",")}"'
+            for i in range(60)]
+    table, dataset, _ = import_csv(write(tmp_path, "de.csv", "area,rooms,y\n" + "\n".join(rows) + "\n"))
+    assert (table.format.delimiter, table.format.decimal) == (",", ",")
+    assert [c.kind for c in table.columns] == ["numeric", "numeric", "numeric"]
+    np.testing.assert_allclose(table.numbers("area")[:3], [2000.0, 2003.25, 2006.5])
+    np.testing.assert_allclose(table.numbers("y")[:2], [10.0, 10.125])
+    assert dataset.task == "regression" and dataset.target_names == ["y"]
+    # "1,234" between commas is a thousands separator, as before.
+    text = "x,y\n" + "".join(f'"{1 + i},{i % 10}00",{i * 0.5}\n' for i in range(20))
+    table = read_csv_table(write(tmp_path, "en.csv", text))
+    assert table.format.decimal == "." and table.numbers("x")[1] == 2100
+
+
+def test_the_table_carries_the_hash_of_the_bytes_it_was_read(tmp_path):
+    # What a session names the file by: taken as the file is read (on the loader's thread),
+    # not afterwards from a file that may have changed since.
+    small = write(tmp_path, "p.csv", penguins())
+    late = write(tmp_path, "late.csv", ("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(200_000))
+                                        + "3,Café\n").encode("latin-1"))      # read twice
+    for path in (small, late):
+        expected = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert read_csv_table(path).sha256 == expected                         # the command line
+        assert read_csv_table(path, progress=lambda f: None).sha256 == expected  # the window
+
+
+def big_file(tmp_path):
+    path = write(tmp_path, "big.csv", "a,b\n" + "".join(f"{i},{i % 9}\n" for i in range(300_000)))
+    os.utime(path, ns=(10**18, 10**18))     # an older time than any change gets
+    return path
+
+
+def change(path, how):
+    size = path.stat().st_size
+    if how == "truncated":
+        os.truncate(path, size // 2)
+    elif how == "appended":
+        with open(path, "ab") as f:
+            f.write(b"1,2\n" * 1000)
+    else:                                       # rewritten in place, to the same length
+        path.write_bytes(path.read_bytes().replace(b"7,", b"8,"))
+
+
+@pytest.mark.parametrize("how", ["truncated", "appended", "rewritten"])
+def test_a_file_changed_while_it_is_read_is_refused(tmp_path, monkeypatch, how):
+    # Truncated half-way, the file gave half its rows and a partial last row, silently.
+    path = big_file(tmp_path)
+
+    def progress(fraction):                 # the window's read: the file changes under it
+        if fraction < 1 and not changed:
+            changed.append(change(path, how))
+    changed = []
+    with pytest.raises(CSVImportError) as caught:
+        read_csv_table(path, progress=progress)
+    assert changed and str(caught.value) == "big.csv: changed while it was being read — open it again once it is saved"
+
+    path = big_file(tmp_path)               # the command line's read: pandas reads the path
+    real = csv_import.pd.read_csv
+
+    def read_after_a_change(*args, **kwargs):
+        change(path, how)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(csv_import.pd, "read_csv", read_after_a_change)
+    assert refused(path).startswith("big.csv: changed while it was being read")
+
+
+def test_a_file_with_one_data_row(tmp_path):
+    # Every column of one row is a constant: "none looks usable" said nothing useful.
+    message = refused(write(tmp_path, "one.csv", "x,y,z\n1,2,3\n"))
+    assert message.startswith("one.csv: has only one data row (line 2)")
+    assert refused(write(tmp_path, "raw.csv", "1.5,2,3\n")).startswith("raw.csv: has only one data row (line 1)")
+
+
+@pytest.mark.parametrize("column, kinds, says", [
+    ("price", {}, "column 'price' has a different value on every row: numbers written as text? "
+                  "('2000,5', '2001,5', '2002,5', …) — as the target that is 60 classes of about one row "
+                  "each: check how the file writes its numbers"),
+    ("name", {}, "column 'name' has a different value on every row ('a0', 'a1', 'a10', …) — as the "
+                 "target that is 60 classes of about one row each: choose another target"),
+    ("x", {"x": "categorical"}, "column 'x' has 40 different values in 60 rows ('0.25', '0.5', "
+                                "'0.75', …) — as the target that is 40 classes of about one row "
+                                "each: use it as numeric (regression)"),
+])
+def test_a_target_with_a_class_on_nearly_every_row_is_refused(tmp_path, column, kinds, says):
+    # Dot decimals elsewhere, so the quoted decimal commas of 'price' stay text.
+    text = "name,x,z,price\n" + "".join(f'a{i},{0.25 * (1 + i % 40)},{i * 1.5 % 7},"{2000 + i},5"\n'
+                                        for i in range(60))
+    path = write(tmp_path, "shop.csv", text)
+    assert says in refused(path, target=column, features=["z"], kinds=kinds)
+
+
+def test_the_command_line_refuses_a_target_with_a_class_per_row(tmp_path, capsys):
+    # More dot decimals than decimal commas: y stays text.
+    text = "x,z,y\n" + "".join(f'{i * 0.5 + 0.25},{i * 1.5 % 7},"{1000 + i},{i % 10}"\n' for i in range(60))
+    path = write(tmp_path, "text.csv", text)
+    assert main(["--headless", "--data", str(path), "--target", "y", "--epochs", "1"]) == 2
+    assert "column 'y' has a different value on every row: numbers written as text?" in capsys.readouterr().err
+
+
+def test_counts_of_one_are_singular(tmp_path):
+    text = "a,b,y\n1,2,5\nNA,3,6\n4,NA,7\n"
+    message = refused(write(tmp_path, "few.csv", text), target="y", features=["a", "b"])
+    assert "the target 'y' has only one value ('5') in the 1 row kept" in message
+    table = read_csv_table(write(tmp_path, "five.csv", "x,y\n1.5,2\n2,4\n3,5\n4,9\n5,8\n"))
+    assert table.describe().startswith("five.csv: 5 rows × 2 columns")
+    options = default_options(table)
+    assert plan_import(table, options).summary() == "regression of 'y' from 1 input; 4 training rows, 1 test row"
+    text = "x,y\n" + "".join(f"{'' if i == 3 else i},{i % 5}.5\n" for i in range(10))
+    _, _, notes = import_csv(write(tmp_path, "gap.csv", text))
+    assert "1 of 10 rows left out: it has a missing value" in notes
+    _, _, notes = import_csv(write(tmp_path, "gap.csv", text), missing="fill")
+    assert any(n.startswith("1 row had missing values, filled") for n in notes)
 
 
 # -- kinds and default roles -------------------------------------------------------------
@@ -570,6 +690,20 @@ def test_command_line_options_reach_the_data_set(tmp_path, capsys):
     assert code == 0, printed.err
     assert "regression of 'flipper_mm'" in printed.out and "50 training rows, 0 test rows" in printed.out
     assert "filled with the column's mean" in printed.err
+
+
+def test_command_line_session_names_the_file_by_the_hash_taken_as_it_was_read(tmp_path, monkeypatch, capsys):
+    import core.session
+    path = write(tmp_path, "p.csv", penguins(40))
+    as_read = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def hashed_again(path):             # after training, from a file that may have changed
+        raise AssertionError(f"{path} hashed again")
+    monkeypatch.setattr(core.session, "file_sha256", hashed_again)
+    session = tmp_path / "run.json"
+    assert main(["--headless", "--data", str(path), "--target", "species", "--epochs", "2",
+                 "--quiet", "--save-session", str(session)]) == 0, capsys.readouterr().err
+    assert f'"sha256": "{as_read}"' in session.read_text()
 
 
 @pytest.mark.parametrize("args, expected", [

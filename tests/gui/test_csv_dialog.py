@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import hashlib
 import math
 
 import numpy as np
@@ -101,9 +102,11 @@ def test_dialog_shows_why_a_choice_cannot_work_and_blocks_ok(qtbot, tmp_path):
 
 def test_loader_reads_on_a_thread_and_reports_failures(qtbot, tmp_path):
     loader = CSVLoader()
+    path = penguins(tmp_path)
     with qtbot.waitSignal(loader.loaded, timeout=10_000) as got:
-        loader.read(penguins(tmp_path))
+        loader.read(path)
     assert got.args[0].n_rows == 60
+    assert got.args[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()     # for sessions
     qtbot.waitUntil(lambda: not loader.is_running())
     bad = tmp_path / "picture.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))

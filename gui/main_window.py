@@ -503,12 +503,7 @@ class MainWindow(QMainWindow):
         if s.batch_in_epoch:
             text += f" (+{s.batch_in_epoch} batch{'es' if s.batch_in_epoch > 1 else ''})"
         self.epoch_label.setText(text)
-        if s.epoch:
-            self.loss_label.setText(f"loss {s.loss:.6g}")
-        elif s.steps:                       # inside the first epoch: no epoch loss yet
-            self.loss_label.setText(f"batch loss {s.batch_loss:.6g}")
-        else:
-            self.loss_label.setText(f"loss {frame.loss_now:.6g}")
+        self.loss_label.setText(f"loss {frame.loss_now:.6g}")   # E at the weights drawn
         self.speed_label.setText(f"{frame.epochs_per_second:,.0f} epochs/s" if frame.playing else "paused")
         self.banner.setText(frame.banner or "")
         self.banner.setVisible(bool(frame.banner))

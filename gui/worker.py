@@ -42,6 +42,7 @@ FRAME_SECONDS = 1 / 30       # frames are published at most this often ...
 OUTPUT_SECONDS = 1 / 10      # ... and predictions for the output panel at most this often
 GUI_WAIT_SECONDS = 0.1       # a worker waits at most this long for a busy GUI, then runs a batch
 PARK_WAIT_SECONDS = 0.02     # the GUI waits at most this long for the worker to park
+EXACT_LOSS_ROWS = 20_000      # the status bar's loss: E at the drawn weights up to this size
 REWIND_BYTES = 256 << 20     # step back's checkpoints together take at most this much ...
 REWIND_CHECKPOINTS = 512     # ... and number at most this many (thinning looks at each)
 MIN_CHECKPOINTS = 4          # kept whatever their size: the initial state, an edit's before and after, one
@@ -145,7 +146,8 @@ class Frame:
     log_epochs: np.ndarray
     logs: dict                          # LOG_FIELDS → array (new logged epochs[, layers])
     outputs: Outputs | None             # None: unchanged since the last frame that had them
-    loss_now: float                     # before any step: E at the initial weights
+    loss_now: float                     # E at the drawn weights (≤ EXACT_LOSS_ROWS samples),
+                                        # else the last epoch's loss
     playing: bool
     epochs_per_second: float
     rewind_depth: int                   # states step back can go to (0: it has nothing to go back to)
@@ -814,8 +816,11 @@ class TrainingWorker(QObject):
             outputs = self._probe.evaluate(t.net)
             self._last_outputs = now
         snapshot = t.snapshot(self._sample)
-        loss_now = snapshot.loss
-        if t.steps == 0:                    # untrained: E at the initial weights
+        # E at the weights drawn, so a Step visibly changes it (the last epoch's loss is
+        # E at the weights before its update: after the first Step it repeated E(w₀)).
+        # On big data sets that pass would cost a frame: there the last epoch's loss.
+        loss_now = snapshot.loss if math.isfinite(snapshot.loss) else snapshot.batch_loss
+        if t.steps == 0 or t.n <= EXACT_LOSS_ROWS:
             with np.errstate(over="ignore", invalid="ignore"):
                 loss_now = float(t.evaluate(t.X, t.Y)[0])
         frame = Frame(

@@ -34,6 +34,19 @@ def test_opens_on_the_lecture_network_at_epoch_0_with_the_view_focused(make_wind
     assert np.array_equal(window.last_frame().snapshot.params, trainer.net.params)
 
 
+def test_the_status_bar_loss_is_the_loss_at_the_weights_drawn(make_window, qtbot):
+    # A Step must visibly change it: the last epoch's loss is E at the weights before its
+    # update, which after the first Step repeated E(w₀).
+    window = make_window()
+    trainer = headless()
+    before = trainer.evaluate(trainer.X, trainer.Y)[0]
+    snap = settle(window, qtbot, window.step())
+    trainer.run_epochs(1)
+    after = trainer.evaluate(trainer.X, trainer.Y)[0]
+    assert snap.epoch == 1 and np.array_equal(snap.params, trainer.net.params)
+    assert loss_of(window) == pytest.approx(after, rel=1e-5) and after < before
+
+
 def test_play_trains_and_pause_stops_the_epoch_count(make_window, qtbot):
     window = make_window()
     first_loss = window.last_frame().loss_now

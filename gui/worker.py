@@ -535,6 +535,7 @@ class TrainingWorker(QObject):
         t = self._trainer
         epoch, reason = t.diverged_epoch, t.diverged_reason
         t.restore(self._slice_start)
+        self._history_went_back()          # the replay logs more densely than the slice did
         # Log every replayed epoch: a run that blows up within a few epochs of a slice
         # (exploding gradients) would otherwise leave its plots a single point.
         t.log_every = 1
@@ -742,11 +743,15 @@ class TrainingWorker(QObject):
         t.config.batch_size = checkpoint.batch_size
         if _asked_batch_size(t) != checkpoint.asked_batch_size:
             t.set_batch_size(checkpoint.asked_batch_size)
-        # The history lost its points from the checkpoint's epoch on: the next frame sends
-        # the window everything from there.
+        self._history_went_back()
+        return asked
+
+    def _history_went_back(self):
+        """After a restore the history lost its points from the restored epoch on: the next
+        frame sends the window everything from there."""
+        t = self._trainer
         self._sent_loss = (min(self._sent_loss[0], len(t.history.loss)), self._sent_loss[1])
         self._sent_logs = min(self._sent_logs, len(t.history.log_epochs))
-        return asked
 
     def _after_going_back(self, asked_batch_size):
         if _asked_batch_size(self._trainer) != asked_batch_size:

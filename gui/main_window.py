@@ -51,6 +51,7 @@ COLOUR_MODES = (("weight", "w", "the weights, on a fixed scale"),
 BANNER_STYLE = ("QLabel { background: #c62828; color: white; font-weight: bold; "
                 "padding: 2px 8px; border-radius: 3px; }")
 TRANSPORT_KEYS = (Qt.Key_Space, Qt.Key_Right, Qt.Key_Left, Qt.Key_PageUp, Qt.Key_PageDown, Qt.Key_R)
+UNLIMITED = (1 << 24) - 1           # Qt's QWIDGETSIZE_MAX: no maximum size
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self._last_plot = 0.0
         self._zoom = 1.0
         self._presenting = False
+        self._compact_narrative = False     # presenting a failure scenario: verdict only
         self._before_presenting = None
         self._put_away = {}                 # mode → the window parts it hid
         self._shown_before_modes = {}       # part → shown before the first mode hid it
@@ -566,7 +568,12 @@ class MainWindow(QMainWindow):
                                        None if self.side.isHidden() else self.top.sizes(),
                                        self.centre.sizes())
             diagnostic = self.plots.diagnostic(self.scenario.diagnostic_plot)
-            self.put_away("presentation", [self.controls_dock, self.narrative] +
+            # A failure scenario keeps its verdict and Remedy button in front of the class
+            # (the narrative text is for reading at the desk); other scenarios lose the panel.
+            n = self.narrative
+            self._compact_narrative = n.has_metric() and not n.isHidden()
+            story = [n.text, n.range_button] if self._compact_narrative else [n]
+            self.put_away("presentation", [self.controls_dock] + story +
                           ([self.plots] if diagnostic is None else []))
             if diagnostic is not None:
                 self.plots.show_only(diagnostic)
@@ -579,6 +586,8 @@ class MainWindow(QMainWindow):
                 height = sum(self.centre.sizes())
                 self.centre.setSizes([height - int(0.3 * height), int(0.3 * height)])
         else:
+            if self._compact_narrative:
+                self.narrative.setMaximumHeight(UNLIMITED)
             plots_hidden, full, top, centre = self._before_presenting
             self.bring_back("presentation")
             self.plots.show_only(None)
@@ -591,6 +600,9 @@ class MainWindow(QMainWindow):
             if not full:
                 self.showNormal()
         self._apply_font_scale()
+        if on and self._compact_narrative:
+            # Only the buttons and the verdict: the loss and the outputs get the rest.
+            self.narrative.setMaximumHeight(self.narrative.layout().sizeHint().height())
 
     def put_away(self, mode: str, parts):
         """Hide `parts` while `mode` ("presentation", "lecture") is on.  Modes overlap in

@@ -86,6 +86,9 @@ class ScenarioPanel(QWidget):
         self.setMinimumWidth(200)
         self.metric_box.setVisible(False)
 
+    def has_metric(self) -> bool:
+        return not self.metric_box.isHidden()
+
     def show_scenario(self, scenario, has_metric: bool):
         """A newly loaded scenario: its text, its remedy's state, an empty metric."""
         self.text.setHtml(narrative_html(scenario))

@@ -325,3 +325,23 @@ def test_a_non_finite_beta_is_written_not_a_crash():
     from gui.graph_paint import _beta_text
     assert [_beta_text(v) for v in (0.5, 2.4e153, math.inf, -math.inf, math.nan)] == \
         ["0.50", "2e153", "∞", "−∞", "NaN"]
+
+
+def test_presenting_a_failure_scenario_keeps_its_verdict_and_remedy_in_view(make_window, qtbot):
+    window = make_window("exploding-gradients")
+    n = window.narrative
+    assert n.has_metric()
+    window.set_presentation(True)
+    try:
+        assert not n.isHidden() and n.text.isHidden()           # the class sees the verdict,
+        assert not n.metric_box.isHidden() and not n.remedy_button.isHidden()   # not the essay
+        assert n.maximumHeight() < 0.4 * window.side.height()   # the loss and outputs get the rest
+    finally:
+        window.set_presentation(False)
+    assert not n.text.isHidden() and n.maximumHeight() > 10_000
+    lecture = make_window()                 # no metric: the whole panel goes, as before
+    lecture.set_presentation(True)
+    try:
+        assert lecture.narrative.isHidden()
+    finally:
+        lecture.set_presentation(False)

@@ -338,13 +338,19 @@ class Trainer:
         gw, _ = self._grad_views
         uw, _ = _layer_views(self.optimizer.update, net.sizes)
         names = net.activation_names
+        # Saturation matters where f′(α) ≈ 0 stops the gradient.  A sigmoid output under
+        # binary cross-entropy (softmax under cross-entropy) never does: the fused loss
+        # gives δ = β − t, so that output is never marked saturated.
+        saturating = list(names)
+        if self.loss_fn.requires_activation == names[-1]:
+            saturating[-1] = "fused with the loss"
         return {
             "grad_norm": diag.gradient_norms(gw),
             "dead_fraction": diag.dead_fractions(names, betas),
-            "saturated_fraction": diag.saturated_fractions(names, betas),
+            "saturated_fraction": diag.saturated_fractions(saturating, betas),
             "update_ratio": diag.update_ratios(uw, net.weights),
             "dead_units": diag.dead_units(names, betas),
-            "saturated_units": diag.saturated_units(names, betas),
+            "saturated_units": diag.saturated_units(saturating, betas),
         }
 
     def log_now(self, epoch: int, epoch_loss: float):

@@ -328,3 +328,18 @@ def test_before_the_first_step_the_gradient_is_the_one_at_the_initial_weights(na
     trainer.run_epochs(2)
     trainer.restore(start)                  # Reset shows it again
     assert np.array_equal(trainer.grad, grads.flat)
+
+
+def test_an_output_fused_with_its_loss_is_never_called_saturated():
+    # Sigmoid + binary cross-entropy: δ = β − t however close β is to 0 or 1.
+    rng = np.random.RandomState(1)
+    X, Y = rng.standard_normal((30, 2)), (rng.rand(30, 1) > 0.5).astype(float)
+    def trainer(loss):
+        net = Network([2, 3, 1], ["sigmoid", "sigmoid"], seed=0)
+        net.biases[0] = [40.0, 0.0, 0.0]        # hidden unit 1 is always ≈ 1
+        net.biases[1] = [40.0]                  # and so is the output
+        return Trainer(net, X, Y, TrainConfig(loss=loss, optimizer=OptimizerConfig(lr=0.1)))
+    fused, squared = trainer("binary_cross_entropy").diagnostics(), trainer("mse").diagnostics()
+    assert fused["saturated_fraction"] == [pytest.approx(1 / 3), 0.0]
+    assert not fused["saturated_units"][1].any() and fused["saturated_units"][0][0]
+    assert squared["saturated_fraction"][1] == 1.0 and squared["saturated_units"][1].all()

@@ -240,10 +240,16 @@ def noisy_minibatches(trainer: Trainer) -> PathologyMetric:
     start, end = _first_and_last(curve)
     failure = jitter >= NOISE_JITTER and ratio >= NOISE_RATIO
     healthy = jitter < NOISE_FIXED_JITTER and end < HALVED * start and not trainer.diverged
-    sentence = (f"with batches of {trainer.batch_size} the loss jumps by {jitter:.1%} from epoch "
-                f"to epoch around its trend ({_times(ratio)} full-batch training's "
-                f"{twin_jitter:.1g} at the same η = {trainer.config.optimizer.lr:g}); "
-                f"it went {start:.3g} → {end:.3g}.")
+    if healthy:     # small jumps: full batch is smoother still, but that no longer matters
+        sentence = (f"with batches of {trainer.batch_size} the loss jumps by only {jitter:.1%} "
+                    f"from epoch to epoch around its trend (below {NOISE_FIXED_JITTER:.1%}: a "
+                    f"steady descent) at η = {trainer.config.optimizer.lr:g}; "
+                    f"it went {start:.3g} → {end:.3g}.")
+    else:
+        sentence = (f"with batches of {trainer.batch_size} the loss jumps by {jitter:.1%} from "
+                    f"epoch to epoch around its trend ({_times(ratio)} full-batch training's "
+                    f"{twin_jitter:.1g} at the same η = {trainer.config.optimizer.lr:g}); "
+                    f"it went {start:.3g} → {end:.3g}.")
     return PathologyMetric(name, quantity,
                            {"jitter": jitter, "full_batch_jitter": twin_jitter,
                             "jitter_ratio": ratio, "batch_size": trainer.batch_size,

@@ -133,13 +133,27 @@ class TickAxis(pg.AxisItem):
         span = abs(maxVal - minVal)
         if self.logMode or self._tickSpacing is not None or not levels or not span or size <= 0:
             return levels
-        widest = max((f"{v:g}" for v in (minVal, maxVal)), key=len)
-        least = span * LABEL_PITCH * self._label_extent(widest) / size
-        if not math.isfinite(least) or levels[0][0] >= least:
+        if not math.isfinite(span / size):
             return levels
-        major = nice_step(least)
+
+        def apart(step: float) -> bool:
+            """Labels at multiples of `step`, written as pyqtgraph writes them at that
+            spacing, stay LABEL_PITCH label extents apart."""
+            widest = max(self.tickStrings([minVal, maxVal], 1.0, step), key=len)
+            return step * size / span >= LABEL_PITCH * self._label_extent(widest)
+
+        # pyqtgraph labels a whole level or none of it, however close its labels come (in
+        # a narrow plot the halves ran into each other: "-1.5-1.0-0.5"): both levels must
+        # keep their labels apart.
+        if all(apart(spacing) for spacing, _ in levels[:2]):
+            return levels
+        major = levels[0][0]
+        while not apart(major):
+            major = nice_step(major * 1.01)     # the next 1, 2, 5 × 10^k
         mantissa = round(major / 10.0 ** math.floor(math.log10(major)))
-        return [(major, 0), (major / (4 if mantissa == 2 else 5), 0)]
+        minors = {1: (major / 5, major / 2), 2: (major / 4, major / 2)}.get(mantissa, (major / 5,))
+        minor = next((m for m in minors if apart(m)), None)
+        return [(major, 0)] + ([(minor, 0)] if minor is not None else [])
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         lo, hi = sorted((float(minVal), float(maxVal)))

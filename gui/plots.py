@@ -1,7 +1,7 @@
 """The plots beside the network: loss per epoch, per-layer gradient norm, dead and
 saturated fractions, update/weight ratio, and the output panel (predicted against actual
-in original units; a classifier's confusion matrix and accuracy, or for 2-D inputs its
-decision boundary).
+in original units; a classifier's confusion matrix and accuracy, and for 2-D inputs its
+decision boundary beside the matrix).
 
 They draw what the window hands them (a HistoryMirror and the newest Outputs) and hold no
 maths.  Long histories are decimated before drawing, and the panel repaints one plot per
@@ -23,9 +23,11 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout
 
 from core.numbering import neuron_name
 
-from .confusion_view import ConfusionMatrix, accuracy_title
+from .confusion_view import (INSET_SHARE, ConfusionMatrix, MatrixInset, accuracy_line, accuracy_title,
+                             counted_sets, rows_counted)
 from .plot_axis import TickAxis
 from .plot_legend import LegendRow
+from .worker import CONFUSION_SAMPLES, OUTPUT_SAMPLES
 
 
 MAX_POINTS = 1500               # points per drawn curve, whatever the history's length
@@ -33,11 +35,15 @@ MAX_POINTS = 1500               # points per drawn curve, whatever the history's
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 TRAIN_COLOUR, TEST_COLOUR, GHOST_COLOUR = "#0072B2", "#E69F00", "#9A9A9A"
 EMPHASIS_COLOUR = "#D55E00"     # the plot a scenario's diagnosis is read from
+# Classes: the edges' orange and blue first, then Okabe & Ito's; their vermilion last, as
+# it is hard to tell from the orange (a sixth class looked like the first).
 CLASS_COLOURS = ((232, 113, 10), (24, 104, 178), (0, 158, 115), (204, 121, 167),
-                 (86, 180, 233), (213, 94, 0), (240, 228, 66), (0, 0, 0))
+                 (86, 180, 233), (240, 228, 66), (0, 0, 0), (213, 94, 0))
 BASE_POINT_SIZE = 9.0
 FAINT_ALPHA = 70                # curves drawn behind the one a diagnosis is read from
 GHOST_HEADROOM, GHOST_DECADES = 3.0, 2     # how far above the run a ghost stretches the axis
+LEGEND_LINES = 2                # the class legend's lines at most (names shorten to fit)
+TALL_PANEL = 300                # px: an output panel this tall can give its title two lines
 FEW_LAYERS = 4                  # up to this many layers every curve gets a legend entry
 
 
@@ -237,7 +243,7 @@ class _Plot(pg.PlotWidget):
         fm = QFontMetricsF(font)
         room = self.width() - item.getAxis("left").width() - 16     # the title sits over the plot area
         prefix = "◆ " if self.emphasised else ""
-        choices = [prefix + t for t in (self._title, self._short_title) if t]
+        choices = [prefix + t for t in self._title_choices() if t]
         title = next((t for t in choices if "<br>" in t or fm.horizontalAdvance(t) <= room), None)
         if title is None:
             title = fm.elidedText(choices[-1], Qt.ElideRight, max(room, 0))
@@ -251,6 +257,10 @@ class _Plot(pg.PlotWidget):
         # A shorter title lowers the plot's minimum width: fit it to the view again (a plot
         # wider than its view is cut off at the right).
         item.setGeometry(self.range)
+
+    def _title_choices(self) -> tuple:
+        """Titles from the fullest to the shortest (the last one is elided if need be)."""
+        return self._title, self._short_title
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -487,8 +497,11 @@ class HealthPlot(_Plot):
 class OutputPanel(_Plot):
     """Regression: predicted against actual in original units with the diagonal (the
     lecture's figure).  2-D classification: the network's output over the input plane
-    as a heat map, with the data points.  Other classification: the confusion matrix.
-    Classifiers show their accuracy in the title."""
+    as a heat map, with the data points (the first OUTPUT_SAMPLES of each set, as for
+    regression), a legend naming the classes' colours and the confusion matrix beside it.
+    Other classification: the confusion matrix alone.  Classifiers show their accuracy in
+    the title."""
+    mode = None                         # "regression", "boundary" or "confusion" once set
 
     def __init__(self, parent=None):
         super().__init__("Predicted vs actual", "actual", "predicted", parent)
@@ -504,7 +517,22 @@ class OutputPanel(_Plot):
         item.addItem(self.train_points)
         item.addItem(self.test_points)
         self.confusion = ConfusionMatrix(item)
-        self.mode = None
+        self.add_legend()                   # the classes' colours (boundary mode)
+        # Over the map and the matrix (whose rows say the colours too), with thin margins:
+        # every pixel of this short panel's height the map can have counts.
+        item.layout.removeItem(self.legend)
+        item.layout.addItem(self.legend, 1, 1, 1, 3)
+        self.legend.layout.setContentsMargins(9, 1, 9, 1)
+        self.legend.geometryChanged.connect(self._fit_legend)
+        self._legend_names, self._legend_width = [], None
+        self._legend_keys = []              # items that stand for a class in the legend only
+        # Boundary mode: the confusion matrix as a table of its own, right of the map.
+        self.inset = MatrixInset()
+        self.inset.hide()
+        item.vb.sigResized.connect(self._fit_inset)       # the table is as tall as the map
+        # The title over the map and the matrix alike.
+        item.layout.removeItem(item.titleLabel)
+        item.layout.addItem(item.titleLabel, 0, 1, 1, 3)
 
     def set_dataset(self, dataset, grid_axes=None):
         """What stays fixed for this data set: the actual values and the axes."""
@@ -515,7 +543,8 @@ class OutputPanel(_Plot):
         self.train_points.clear()
         self.test_points.clear()
         self.confusion.clear()
-        item = self.getPlotItem()
+        self._show_inset(False)
+        self._set_legend([])
         if dataset.task == "regression":
             self.mode = "regression"
             name = dataset.target_names[0].replace("_", " ")
@@ -535,21 +564,117 @@ class OutputPanel(_Plot):
             gx, gy = grid_axes
             self.heat_rect = QRectF(gx[0], gy[0], gx[-1] - gx[0], gy[-1] - gy[0])
             self.heat.setVisible(True)
-            labels = dataset.Y[:, 0].astype(int)
-            self.train_points.setData(dataset.X[:, 0], dataset.X[:, 1],
-                                      brush=[pg.mkBrush(*CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in labels])
-            if dataset.X_test is not None and len(dataset.X_test):
-                test_labels = dataset.Y_test[:, 0].astype(int)
-                self.test_points.setData(dataset.X_test[:, 0], dataset.X_test[:, 1], pen=[
-                    pg.mkPen(CLASS_COLOURS[c % len(CLASS_COLOURS)], width=2) for c in test_labels])
+            # The first OUTPUT_SAMPLES rows of each set, each class's brush made once: all
+            # 40,000 rows of a CSV held the window for 7 s here.
+            k = len(dataset.classes)
+            brushes = [pg.mkBrush(*class_colour(c)) for c in range(k)]
+            pens = [pg.mkPen(class_colour(c), width=2) for c in range(k)]
+            X, labels = dataset.X[:OUTPUT_SAMPLES], dataset.Y[:OUTPUT_SAMPLES, 0].astype(int)
+            self.train_points.setData(X[:, 0], X[:, 1], brush=[brushes[c] for c in labels])
+            has_test = dataset.X_test is not None and len(dataset.X_test) > 0
+            if has_test:
+                X, labels = dataset.X_test[:OUTPUT_SAMPLES], dataset.Y_test[:OUTPUT_SAMPLES, 0].astype(int)
+                self.test_points.setData(X[:, 0], X[:, 1], pen=[pens[c] for c in labels])
+            self._set_legend(class_names(dataset), has_test)
+            self.inset.set_classes(dataset.classes, most_counted(dataset),
+                                   [class_colour(c) for c in range(len(dataset.classes))])
+            self._show_inset(True)
             self.set_ranges((gx[0], gx[-1]), (gy[0], gy[-1]))
         else:
             self.mode = "confusion"
             self._title = "Confusion matrix"
             self._labels = ("predicted", f"actual {dataset.target_names[0]}")
-            self.set_ranges(*self.confusion.set_classes(dataset.classes))
-        self._base_title = self._title
+            self.set_ranges(*self.confusion.set_classes(dataset.classes, most_counted(dataset)))
+        self._base_title, self._short_title = self._title, ""
         self._apply_fonts()
+
+    def _set_legend(self, names, has_test: bool = False):
+        """One entry per class, a dot in its colour (the heat map's hue where the network
+        picks that class); and a ring for the test rows if there are any."""
+        for key in self._legend_keys:
+            self.legend.removeItem(key)
+        self._legend_keys, self._legend_width = [], None
+        size = BASE_POINT_SIZE * self._scale
+        entries = [(name, pg.mkPen("k", width=0.8), pg.mkBrush(*class_colour(c)))
+                   for c, name in enumerate(names)]
+        if has_test:
+            entries.append(("test rows", pg.mkPen("#444444", width=2), pg.mkBrush(255, 255, 255, 0)))
+        self._legend_names = [name for name, _, _ in entries]
+        for name, pen, brush in entries:
+            key = pg.ScatterPlotItem(symbol="o", size=size, pen=pen, brush=brush)
+            self._legend_keys.append(key)
+            self.legend.addItem(key, name)
+            # A click on an entry would hide its key (pyqtgraph's toggle), not the class.
+            self.legend.items[-1][0].setAcceptedMouseButtons(Qt.NoButton)
+        self._set_legend_sizes(size)
+
+    def _set_legend_sizes(self, size: float):
+        """Dots as big as the points; each sample only as wide as its dot (pyqtgraph
+        gives every sample the 20 px a line needs, and draws the dot at 10)."""
+        for sample, _ in self.legend.items:
+            sample.item.setSize(size)
+            sample.setFixedWidth(10 + size / 2 + 2)
+        self._legend_width = None
+        self._fit_legend()
+
+    def _fit_legend(self, *_):
+        """One line over the map, the names shortened a little if need be; else at most
+        LEGEND_LINES lines, shortened further (six long star names took three lines and
+        left the map a strip; the colours still tell the classes apart)."""
+        width = self.legend.geometry().width()
+        if not self._legend_keys or width <= 0 or width == self._legend_width:
+            return
+        self._legend_width = width
+        labels = [label for _, label in self.legend.items]
+        classes = len(self.dataset.classes)         # "test rows" after them stays whole
+        tries = [(1, chars) for chars in (None, 16, 12, 10, 8)] + \
+                [(LEGEND_LINES, chars) for chars in (None, 16, 12, 10, 8, 6, 5)]
+        for lines, chars in tries:
+            for i, (label, name) in enumerate(zip(labels, self._legend_names)):
+                cut = chars is not None and i < classes and len(name) > chars
+                text = name[:chars - 1] + "…" if cut else name
+                if label.text != text:
+                    label.setText(text, size=self._pt(8))
+            if -(-len(labels) // self.legend.columns_for(width)) <= lines:
+                break
+        self.legend.reflow(force=True)
+
+    def legend_entries(self) -> list[tuple[str, tuple]]:
+        """(name, RGB of its dot) as the legend shows them."""
+        return [(label.text, sample.item.opts["brush"].color().getRgb()[:3])
+                for sample, label in self.legend.items]
+
+    def _show_inset(self, on: bool):
+        """The matrix beside the map: in the PlotItem's own grid (right of the plot, under
+        the title) so that exports and resizes take it along with the map."""
+        grid = self.getPlotItem().layout
+        placed = any(grid.itemAt(i) is self.inset for i in range(grid.count()))
+        if on and not placed:
+            grid.addItem(self.inset, 2, 3, 2, 1)
+        elif placed and not on:
+            grid.removeItem(self.inset)
+            self.inset.clear_classes()
+        self.inset.setVisible(on)
+        self._fit_inset()
+
+    def _fit_inset(self, *_):
+        """The matrix as wide as it needs, but never more than INSET_SHARE of the panel:
+        the map keeps the larger part."""
+        item = self.getPlotItem()
+        if item is None:                # closed: pyqtgraph has let go of it
+            return
+        grid = item.layout
+        width = 0.0
+        if self.inset.isVisible():
+            # It spans the map's rows: the plot area and the axis under it.
+            height = item.vb.height() + item.getAxis("bottom").height()
+            width = min(self.inset.fit_to(height), INSET_SHARE * self.width())
+        grid.setColumnFixedWidth(3, width)
+        grid.setColumnSpacing(2, 8 if width else 0)
+
+    def matrix_shown(self) -> ConfusionMatrix | None:
+        """The confusion matrix on screen (beside the map, or filling the panel)."""
+        return {"boundary": self.inset.matrix, "confusion": self.confusion}.get(self.mode)
 
     def refresh(self, mirror, outputs):
         if outputs is None or self.mode is None:
@@ -557,14 +682,18 @@ class OutputPanel(_Plot):
         if self.mode == "regression":
             self._show_regression(outputs)
         else:
+            counts = outputs.confusion if outputs.confusion_test is None else outputs.confusion_test
             if self.mode == "boundary":
                 self.heat.setImage(boundary_image(outputs.grid), autoLevels=False)
                 # After setImage: setRect scales by the current image's pixels, and before
                 # the first image there are none (the map came out 64× too large).
                 self.heat.setRect(self.heat_rect)
-            else:
-                self.confusion.show(outputs.confusion if outputs.confusion_test is None
-                                    else outputs.confusion_test)
+                if counts is not None:
+                    d = self.dataset
+                    shown = counted_sets(outputs, d.n_samples, 0 if d.Y_test is None else len(d.Y_test))[0]
+                    self.inset.show_counts(counts, rows_counted(*shown))
+            elif counts is not None:
+                self.confusion.show(counts)
             self._show_accuracy(outputs)
 
     def _show_regression(self, outputs):
@@ -584,16 +713,55 @@ class OutputPanel(_Plot):
         if outputs.confusion is None:
             return
         d = self.dataset
-        self._title = accuracy_title(self._base_title, outputs, d.n_samples,
-                                     0 if d.Y_test is None else len(d.Y_test), self.mode == "confusion")
+        n_test = 0 if d.Y_test is None else len(d.Y_test)
+        if self.mode == "confusion":
+            self._title = accuracy_title(self._base_title, outputs, d.n_samples, n_test, True)
+        else:
+            # One line: the map needs the height more (the legend takes a row).  The
+            # matrix beside the map names its rows itself.
+            line = accuracy_line(outputs, d.n_samples, n_test, True)
+            self._title, self._short_title = f"{self._base_title} · {line}", line
         self._show_title()
+
+    def _title_choices(self) -> tuple:
+        """In boundary mode one line where it fits; else two where the panel has height to
+        spare (presentation mode), else shorter."""
+        if self.mode == "boundary" and self._short_title:
+            two_lines = (f"{self._base_title}<br>{self._short_title}",) if self.height() >= TALL_PANEL else ()
+            return (self._title, *two_lines, f"Boundary · {self._short_title}", self._short_title)
+        return super()._title_choices()
+
+    def resizeEvent(self, event):
+        if self._built:
+            self._fit_inset()
+        super().resizeEvent(event)
 
     def set_font_scale(self, scale: float):
         super().set_font_scale(scale)
         self.confusion.set_font_scale(scale)
+        self.inset.set_font_scale(scale)
         size = BASE_POINT_SIZE * scale
         self.train_points.setSize(size)
         self.test_points.setSize(size)
+        self._set_legend_sizes(size)
+        self._fit_inset()
+
+
+def class_colour(index: int) -> tuple:
+    return CLASS_COLOURS[index % len(CLASS_COLOURS)]
+
+
+def class_names(dataset) -> list[str]:
+    """The legend's names: 'Adelie' as it is; a bare number gets the target's name
+    ('class=1', as the graph's output P(class=1) says it)."""
+    target = dataset.target_names[0]
+    return [str(c) if any(ch.isalpha() for ch in str(c)) else f"{target}={c}" for c in dataset.classes]
+
+
+def most_counted(dataset) -> int:
+    """The largest count a matrix cell can hold: the rows the worker counts in the set shown."""
+    shown = dataset.Y_test if dataset.Y_test is not None and len(dataset.Y_test) else dataset.Y
+    return min(len(shown), CONFUSION_SAMPLES)
 
 
 def boundary_image(grid: np.ndarray) -> np.ndarray:
@@ -614,7 +782,7 @@ def boundary_image(grid: np.ndarray) -> np.ndarray:
     else:
         k = grid.shape[-1]
         winner = np.argmax(grid, axis=-1)
-        palette = np.array([CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)], float)
+        palette = np.array([class_colour(c) for c in range(k)], float)
         colour = palette[winner]
         t = ((np.max(grid, axis=-1) - 1 / k) * k / (k - 1))[..., None]
     white = np.full(3, 255.0)

@@ -165,6 +165,32 @@ def test_classification_csv_shows_a_confusion_matrix_and_accuracy(make_window, q
     assert_test_loss_drawn(window)
 
 
+def test_a_two_feature_classification_csv_shows_boundary_matrix_and_legend(make_window, qtbot, tmp_path):
+    # The output panel switches to the decision boundary for two inputs; the matrix and
+    # the accuracy must not be lost with it (they were), and the colours need a key.
+    rng = np.random.RandomState(6)
+    rows = ["bill_mm,flipper_mm,species"]
+    for i in range(75):
+        s = i % 3
+        bill, flipper = 38 + 4 * s + rng.normal(0, 1.5), 185 + 8 * s + rng.normal(0, 5)
+        rows.append(f"{bill:.1f},{flipper:.0f},{SPECIES[s]}")
+    path = tmp_path / "two_features.csv"
+    path.write_text("\n".join(rows) + "\n")
+    window = make_window()
+    accept(window, qtbot, open_csv(window, qtbot, path))
+    d = window.dataset
+    assert d.task == "classification" and d.X.shape[1] == 2 and d.classes == list(SPECIES)
+    snapshot = train(window, qtbot, 30)
+    panel = window.output_panel
+    assert panel.mode == "boundary" and panel.heat.image is not None
+    expected = confusion_matrix(network_at(snapshot).predict(d.X_test), d.Y_test, 3)
+    assert expected.sum() == len(d.Y_test) == 15
+    assert np.array_equal(panel.matrix_shown().counts_shown(), expected)
+    assert panel.matrix_shown().counts_readable()
+    assert f"test {100 * accuracy(expected):.1f} %" in panel.getPlotItem().titleLabel.text
+    assert [name for name, _ in panel.legend_entries()] == list(SPECIES) + ["test rows"]
+
+
 def bad_file(tmp_path, kind):
     path = tmp_path / f"{kind}.csv"
     if kind == "empty":

@@ -86,3 +86,159 @@ def test_output_panel_axis_labels_for_the_lecture(qtbot):
     qtbot.addWidget(panel)
     panel.set_dataset(load_scenario("lecture-house-prices").dataset)
     assert panel.getPlotItem().getAxis("left").labelText == "predicted sold price (k$)"
+
+
+def three_flowers(n_train=60, n_test=21):
+    """Two features, three classes told apart by where they lie in the plane."""
+    from core.datasets import Dataset
+    rng = np.random.default_rng(5)
+    centres = np.array([[-1.5, -1.0], [0.0, 1.0], [1.5, -0.5]])
+
+    def rows(n):
+        y = np.arange(n) % 3
+        return centres[y] + rng.normal(0, 0.4, (n, 2)), y[:, None].astype(float)
+    X, Y = rows(n_train)
+    X_test, Y_test = rows(n_test)
+    return Dataset("flowers", X, Y, ["petal_length", "petal_width"], ["species"], "classification",
+                   classes=["setosa", "versicolor", "virginica"], X_test=X_test, Y_test=Y_test)
+
+
+def shown_panel(qtbot, dataset, size=(410, 175)):
+    """An output panel the size it has in a 1440×900 window, showing a (seeded, untrained)
+    network's outputs as the worker computes them."""
+    from core import Network
+    from gui.worker import OutputProbe
+    probe = OutputProbe(dataset)
+    panel = OutputPanel()
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_dataset(dataset, probe.grid_axes)
+    net = Network([2, 6, len(dataset.classes)], ["tanh", "softmax"], seed=1)
+    outputs = probe.evaluate(net)
+    panel.refresh(None, outputs)
+    settle(qtbot, panel)
+    return panel, net, outputs
+
+
+def settle(qtbot, panel):
+    """Wait until the panel's layout stops moving (the legend and the table fit themselves
+    to the geometry the layout gives them, which lays out again)."""
+    item = panel.getPlotItem()
+    shapes = []
+
+    def still():
+        shapes.append((item.vb.sceneBoundingRect(), panel.inset.sceneBoundingRect(),
+                       panel.legend.sceneBoundingRect()))
+        return len(shapes) > 3 and shapes[-1] == shapes[-2] == shapes[-3]
+    qtbot.waitUntil(still, timeout=3000)
+
+
+def test_a_two_feature_classifier_shows_its_boundary_and_its_confusion_matrix(qtbot):
+    from core.csv_dataset import accuracy, confusion_matrix
+    from gui.plots import CLASS_COLOURS
+    d = three_flowers()
+    panel, net, outputs = shown_panel(qtbot, d)
+    assert panel.mode == "boundary" and panel.heat.isVisible() and panel.heat.image is not None
+    matrix = panel.matrix_shown()
+    assert matrix is panel.inset.matrix and panel.inset.isVisible()
+    expected = confusion_matrix(net.predict(d.X_test), d.Y_test, 3)
+    assert expected.sum() == 21 and len(np.unique(expected)) > 1      # not all one number
+    assert np.array_equal(matrix.counts_shown(), expected)
+    assert np.array_equal(outputs.confusion_test, expected)            # what the probe counted
+    assert matrix.counts_readable()                                    # written, not hidden
+    assert "test rows" in panel.inset.titleLabel.text
+    # The accuracy of both sets is in the title; the matrix's rows are named beside it.
+    train = confusion_matrix(net.predict(d.X), d.Y, 3)
+    assert f"test {100 * accuracy(expected):.1f} %" in panel.getPlotItem().titleLabel.text
+    assert f"train {100 * accuracy(train):.1f} %" in panel.getPlotItem().titleLabel.text
+    # Side by side, the map the larger: neither covers the other.
+    item = panel.getPlotItem()
+    map_rect = item.vb.sceneBoundingRect()
+    table = panel.inset.sceneBoundingRect()
+    assert not map_rect.intersects(table) and map_rect.right() < table.left()
+    assert map_rect.width() >= 0.4 * panel.width() and table.right() <= panel.width()
+    # Rows and columns of the matrix carry the classes' colours; the rows their names.
+    left = panel.inset.getAxis("left")
+    assert [name for _, name in left._tickLevels[0]] == ["● setosa", "● versicolor", "● virginica"]
+    assert left.colours == list(CLASS_COLOURS[:3])
+
+
+def test_the_boundary_legend_names_every_class_in_its_colour(qtbot):
+    from gui.plots import CLASS_COLOURS
+    d = three_flowers()
+    panel, _, _ = shown_panel(qtbot, d)
+    entries = panel.legend_entries()
+    assert entries[:3] == [(name, CLASS_COLOURS[c]) for c, name in enumerate(d.classes)]
+    assert [name for name, _ in entries[3:]] == ["test rows"]
+    # The points are drawn in the colours the legend gives their class.
+    brushes = panel.train_points.data["brush"]
+    for c in range(3):
+        first = int(np.flatnonzero(d.Y[:, 0] == c)[0])
+        assert brushes[first].color().getRgb()[:3] == CLASS_COLOURS[c]
+    # One line above the map.
+    assert len({round(label.pos().y()) for _, label in panel.legend.items}) == 1
+    legend = panel.legend.sceneBoundingRect()
+    assert legend.bottom() <= panel.getPlotItem().vb.sceneBoundingRect().top() + 1
+
+
+def test_numbered_classes_are_named_after_the_target_and_leave_no_matrix_behind(qtbot):
+    from core import load_scenario
+    panel, _, outputs = shown_panel(qtbot, load_scenario("dead-relus").dataset)
+    assert [name for name, _ in panel.legend_entries()] == ["class=0", "class=1"]   # as P(class=1)
+    assert np.array_equal(panel.matrix_shown().counts_shown(), outputs.confusion)  # train rows
+    assert "train rows" in panel.inset.titleLabel.text
+    # A regression data set next: no matrix, no legend, the plot its full width again.
+    panel.set_dataset(load_scenario("lecture-house-prices").dataset)
+    assert panel.matrix_shown() is None and not panel.inset.isVisible()
+    assert panel.legend_entries() == []
+    assert panel.getPlotItem().layout.columnMaximumWidth(3) == 0
+
+
+def test_six_long_class_names_leave_the_map_its_height_and_the_counts_in_reach(qtbot):
+    from core.csv_dataset import confusion_matrix
+    from core.datasets import Dataset
+    names = ["Alpha Centauri", "Betelgeuse", "Canopus", "Deneb", "Eltanin", "Fomalhaut"]
+    rng = np.random.default_rng(7)
+    y = np.arange(240) % 6
+    angle = 2 * np.pi * y / 6
+    X = np.c_[np.cos(angle), np.sin(angle)] * 2 + rng.normal(0, 0.3, (240, 2))
+    d = Dataset("stars", X[:180], y[:180, None].astype(float), ["temperature", "luminosity"], ["star"],
+                "classification", classes=names, X_test=X[180:], Y_test=y[180:, None].astype(float))
+    panel, net, _ = shown_panel(qtbot, d)
+    # The legend takes two lines at most (the names shortened), so the map keeps its height.
+    labels = [label.text for _, label in panel.legend.items]
+    assert len({round(label.pos().y()) for _, label in panel.legend.items}) <= 2
+    assert all(name.startswith(text.rstrip("…")) for text, name in zip(labels, names))
+    assert panel.getPlotItem().vb.height() >= 0.3 * panel.height()
+    # Six rows do not fit names at this height: the rows show dots (or nothing), never
+    # names on top of each other; and hovering a cell tells its count.
+    inset = panel.inset
+    ticks = [text for _, text in inset.getAxis("left")._tickLevels[0]]
+    assert inset.labels in ("dots", "none") and all(text in ("●", "") for text in ticks)
+    expected = confusion_matrix(net.predict(d.X_test), d.Y_test, 6)
+    row = int(expected[2].sum())
+    assert inset.matrix.cell_tip(2, 4) == (f"actual Canopus, predicted Eltanin: {expected[2, 4]} of {row} rows"
+                                           f" ({100 * expected[2, 4] / row:.0f} %)")
+    # Given room (a taller panel), the rows are named again.
+    panel.resize(410, 420)
+    settle(qtbot, panel)
+    assert inset.labels == "names"
+    assert [text for _, text in inset.getAxis("left")._tickLevels[0]][0] == "● Alpha Centa…"
+
+
+@pytest.mark.parametrize("size", [120, 188, 260, 400])
+def test_a_narrow_axis_labels_no_level_whose_labels_run_together(qtbot, size):
+    # The decision map beside its matrix is ~190 px wide: "-1.5-1.0-0.5" ran together,
+    # pyqtgraph labelling the halves however close they came.
+    from PySide6.QtGui import QFontMetricsF
+    from gui.plot_axis import TickAxis
+    axis = TickAxis("bottom")
+    lo, hi = -1.93, 2.01
+    levels = axis.tickSpacing(lo, hi, size)[:2]        # the levels pyqtgraph labels
+    fm = QFontMetricsF(axis.font())
+    for spacing, _ in levels:
+        widest = max(fm.horizontalAdvance(s) for s in axis.tickStrings([lo, hi], 1.0, spacing))
+        assert spacing * size / (hi - lo) > widest
+    assert levels and levels[0][0] <= (hi - lo) / 2       # at least two labels

@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     lecture = p.add_argument_group("lecture mode")
     lecture.add_argument("--explain", metavar="wK", help="print the chain rule for parameter wK")
     lecture.add_argument("--sample", type=nonnegative_int, metavar="I",
-                         help="sample for --explain (default: summed over the batch)")
+                         help="sample i = 1..N for --explain, counted as the lecture counts "
+                              "(default: summed over the batch)")
     lecture.add_argument("--lr-range-test", action="store_true",
                          help="sweep the learning rate 1e-6 → 10 and suggest one")
     files = p.add_argument_group("sessions and exports")
@@ -204,13 +205,18 @@ def explain(args, setup: Setup) -> int:
     from core.explain import parse_target
     trainer = setup.trainer
     parse_target(trainer.net.sizes, args.explain)      # a bad name fails before training
+    # The lecture's i counts from 1 (so do the window's sample boxes); core counts from 0.
+    if args.sample is not None and not 1 <= args.sample <= trainer.n:
+        raise UsageError(f"--sample {args.sample}: the samples are numbered 1..{trainer.n}, "
+                         "as the lecture's i")
+    sample = None if args.sample is None else args.sample - 1
     epochs = args.epochs or 0
     if epochs:
         trainer.run_epochs(epochs)
     where = (f"after {trainer.epoch} epochs of training" if epochs else
              "at the starting weights" if trainer.epoch == 0 else f"at epoch {trainer.epoch}")
     explanation = explain_chain(trainer.net, trainer.X, trainer.Y, trainer.loss_fn,
-                                args.explain, args.sample)
+                                args.explain, sample)
     print(f"{setup.title}: {where}, on the {trainer.n} training samples")
     if trainer.diverged:
         print(f"(training diverged at epoch {trainer.diverged_epoch}: {trainer.diverged_reason}; "

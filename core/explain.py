@@ -35,6 +35,7 @@ from .numbering import ParamRef, neuron_name, param_index, parse_param_name
 
 # How much of a long explanation is written out; the numbers behind it are always complete.
 MAX_TERMS_SHOWN = 6     # terms of a δ recursion before "+ …"
+MAX_TERMS_ON_SCREEN = 4     # ... on screen, where the recursion must fit beside the graph
 MAX_ROWS_SHOWN = 12     # samples in the batch table before "…"
 MATCH_RTOL = 1e-9       # "equals the engine" in the rendering (tests use their own bound)
 
@@ -166,6 +167,11 @@ class Explanation:
         """Only the chain's tables, as in to_html (for a widget measuring what fits)."""
         return "\n".join(_HtmlRenderer(self, digits, factors_per_row).chain())
 
+    def head_html(self, digits: int = 4, factors_per_row: int | None = None) -> str:
+        """The beginning of to_html a class must see without scrolling: the title, the
+        chain with its values and product, the engine's verdict and the δ recursion."""
+        return "\n".join(_HtmlRenderer(self, digits, factors_per_row).head())
+
 
 # -- building it from one forward/backward pass --------------------------------------------
 class _Context:
@@ -180,9 +186,9 @@ class _Context:
         if sample is None:
             self.rows = np.arange(self.n)
         else:
-            if not 0 <= int(sample) < self.n:
-                raise ConfigError(f"sample {sample} does not exist: the batch has samples "
-                                  f"0..{self.n - 1}")
+            if not 0 <= int(sample) < self.n:     # said as the lecture counts: i = 1..n
+                raise ConfigError(f"sample {int(sample) + 1} does not exist: the batch has "
+                                  f"samples 1..{self.n}")
             self.rows = np.array([int(sample)])
         self.classification = self.loss.name in ("cross_entropy", "binary_cross_entropy")
 
@@ -473,11 +479,17 @@ def _explain_delta(ctx: _Context, neuron: Neuron) -> Explanation:
 
 
 # -- rendering -------------------------------------------------------------------------------
+def sample_number(index) -> int:
+    """The lecture's i of the sample at batch position `index`: it counts from 1."""
+    return int(index) + 1
+
+
 def _header(e: Explanation) -> str:
-    """The plain-words line under the title (shared by both renderings)."""
+    """The plain-words line under the title (shared by both renderings); short, because in
+    presentation mode every line pushes the numbers down."""
     if e.per_sample:
-        return (f"for sample i = {int(e.samples[0])}: one term of the sum over the "
-                f"{e.batch_size} samples of the batch")
+        return (f"for sample i = {sample_number(e.samples[0])}: one of the {e.batch_size} "
+                "terms of the sum")
     return f"summed over the {e.batch_size} samples of the batch"
 
 
@@ -558,7 +570,7 @@ class _TextRenderer:
     def table(self) -> list[str]:
         e = self.e
         head = ["i"] + [fm.text(f.symbol) for f in e.factors] + ["product"]
-        rows = [[str(int(e.samples[r]))] + [fm.number_text(f.values[r], self.digits) for f in e.factors]
+        rows = [[str(sample_number(e.samples[r]))] + [fm.number_text(f.values[r], self.digits) for f in e.factors]
                 + [fm.number_text(e.products[r], self.digits)] for r in _shown_rows(e)]
         if e.samples.size > MAX_ROWS_SHOWN:
             rows.append(["…"] + [""] * len(e.factors) + [f"({e.samples.size - len(rows)} more)"])
@@ -618,25 +630,34 @@ class _HtmlRenderer:
         return f'<td valign="middle" align="{align}"{colour}>{content}</td>'
 
     def render(self) -> str:
+        """Most important first, for a panel that shows only its top in presentation mode:
+        the chain with its numbers and product, the engine's verdict, where the δ came from;
+        the per-sample evidence and the network's description last."""
         e = self.e
-        parts = [f"<p><big><b>{fm.html_inline(e.title)}</b></big>&nbsp;&nbsp;"
-                 f"<small>{_header(e)}</small></p>",
-                 f"<p><small>network {e.network}; loss {fm.html_inline(e.loss_formula)}</small></p>"]
-        parts += self.chain()
+        parts = self.head()
         if e.per_sample:
             where = _where(e)
             if where:
                 parts.append("<p>where " + ", &nbsp;".join(
                     f"{fm.html_inline(s)} = {fm.number_html(v, self.digits)}" for s, v in where) + "</p>")
-        else:
-            parts.append(self.table())
         for c in e.checkpoints:
             parts.append(self.checkpoint(c))
+        parts += [f"<p><i>{fm.rich(n)}</i></p>" for n in e.notes]
+        if not e.per_sample:
+            parts.append(self.table())
+        parts.append(f"<p><small>network {e.network}; loss {fm.html_inline(e.loss_formula)}"
+                     "</small></p>")
+        return "\n".join(parts)
+
+    def head(self) -> list[str]:
+        e = self.e
+        parts = [f"<p><big><b>{fm.html_inline(e.title)}</b></big>&nbsp;&nbsp;"
+                 f"<small>{_header(e)}</small></p>"]
+        parts += self.chain()
+        parts.append(self.result())
         if e.recursion is not None:
             parts += self.recursion()
-        parts += [f"<p><i>{n}</i></p>" for n in e.notes]
-        parts.append(self.result())
-        return "\n".join(parts)
+        return parts
 
     def chain(self) -> list[str]:
         e = self.e
@@ -664,11 +685,14 @@ class _HtmlRenderer:
                 if values:
                     values.append(self.cell(self.num(f.value), j))
             body = rows + ([values] if values else [])
-            if last and e.per_sample:
-                span = len(values) - 2
+            if last:
+                # The product (over the batch: the sum of the table's products) closes the
+                # chain, so it is on screen with the chain itself.
+                span = len(rows[1]) - 2
+                source = "" if e.per_sample else "&nbsp;&nbsp;<small>(Σ of the products below)</small>"
                 body.append([self.cell(""), self.OP.format("="),
                              f'<td colspan="{span}" align="left"><b>'
-                             f"{fm.number_html(e.total, self.digits)}</b></td>"])
+                             f"{fm.number_html(e.total, self.digits)}</b>{source}</td>"])
             tables.append('<table cellspacing="0" cellpadding="4">' +
                           "".join("<tr>" + "".join(r) + "</tr>" for r in body) + "</table>")
         return tables
@@ -681,7 +705,7 @@ class _HtmlRenderer:
         for r in _shown_rows(e):
             cells = "".join(f'<td align="right">{fm.number_html(f.values[r], self.digits)}</td>'
                             for f in e.factors)
-            rows.append(f'<tr><td align="right">{int(e.samples[r])}</td>{cells}'
+            rows.append(f'<tr><td align="right">{sample_number(e.samples[r])}</td>{cells}'
                         f'<td align="right">{fm.number_html(e.products[r], self.digits)}</td></tr>')
         if e.samples.size > MAX_ROWS_SHOWN:
             hidden = e.samples.size - len(_shown_rows(e))
@@ -703,29 +727,25 @@ class _HtmlRenderer:
 
     def recursion(self) -> list[str]:
         e, r = self.e, self.e.recursion
-        terms = r.terms[:MAX_TERMS_SHOWN]
+        terms = r.terms[:MAX_TERMS_ON_SCREEN]
         more = len(r.terms) - len(terms)
+        # One cell for each right-hand side, so a long sum wraps between its terms across
+        # the panel's whole width (a column of its own squeezed it into a narrow strip).
         symbolic = " + ".join(f"{fm.html_inline(t.weight)}·{fm.html_inline(t.upstream)}" for t in terms)
-        symbolic += f" + … ({more} more)" if more else ""
-        out = ["<p>δ of the layer above, weighted and summed:</p>",
-               '<table cellspacing="0" cellpadding="4">',
-               f"<tr>{self.cell(fm.html_inline(r.delta))}{self.OP.format('=')}"
-               f"{self.cell('(' + symbolic + ')', align='left')}{self.OP.format('·')}"
-               f"{self.cell(fm.html_block(r.derivative.formula))}</tr>"]
+        symbolic += f" + … ({more}&nbsp;more)" if more else ""
+        derivative = fm.html_inline(r.derivative.formula)
+        rows = [(fm.html_inline(r.delta), f"({symbolic}) · {derivative}")]
         if e.per_sample:
             numbers = " + ".join(f"{self.num(t.weight_value)}·{self.num(t.upstream_values[0])}"
                                  for t in terms) + (" + …" if more else "")
-            out.append(f"<tr>{self.cell('')}{self.OP.format('=')}"
-                       f"{self.cell('(' + numbers + ')', align='left')}{self.OP.format('·')}"
-                       f"{self.cell(self.num(r.derivative.value))}</tr>")
-            out.append(f"<tr>{self.cell('')}{self.OP.format('=')}"
-                       f"{self.cell(self.num(r.sums[0]), align='left')}{self.OP.format('·')}"
-                       f"{self.cell(self.num(r.derivative.value))}</tr>")
-            out.append(f"<tr>{self.cell('')}{self.OP.format('=')}"
-                       f'<td colspan="3" align="left"><b>{fm.number_html(r.values[0], self.digits)}'
-                       "</b></td></tr>")
-        out.append("</table>")
-        return out
+            slope = self.num(r.derivative.value)
+            rows += [("", f"({numbers}) · {slope}"),
+                     ("", f"{self.num(r.sums[0])} · {slope}"),
+                     ("", f"<b>{fm.number_html(r.values[0], self.digits)}</b>")]
+        return ["<p>δ of the layer above, weighted and summed:</p>",
+                '<table cellspacing="0" cellpadding="4">' +
+                "".join(f"<tr>{self.cell(lhs)}{self.OP.format('=')}{self.cell(rhs, align='left')}</tr>"
+                        for lhs, rhs in rows) + "</table>"]
 
     def result(self) -> str:
         e = self.e

@@ -142,6 +142,13 @@ def html_block(f) -> str:
 
 
 # -- numbers -------------------------------------------------------------------------------
+def _unsigned_zero(value) -> float:
+    """−0.0 as 0.0: a dead ReLU's δ times a negative weight is −0.0, and "−0" on a slide
+    reads as a sign that means something."""
+    value = float(value)
+    return 0.0 if value == 0.0 else value
+
+
 def _mantissa_exponent(value: float, digits: int):
     s = f"{value:.{digits}g}"
     if "e" in s:
@@ -152,7 +159,7 @@ def _mantissa_exponent(value: float, digits: int):
 
 def number_text(value: float, digits: int = 4) -> str:
     """A number as a lecturer writes it: 0.04898, −3.21×10⁻⁵, with a real minus sign."""
-    value = float(value)
+    value = _unsigned_zero(value)
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
@@ -165,7 +172,7 @@ def number_text(value: float, digits: int = 4) -> str:
 
 
 def number_html(value: float, digits: int = 4) -> str:
-    value = float(value)
+    value = _unsigned_zero(value)
     if not math.isfinite(value):
         return number_text(value, digits)
     mantissa, exponent = _mantissa_exponent(value, digits)
@@ -177,7 +184,7 @@ def number_html(value: float, digits: int = 4) -> str:
 
 def full_precision(value: float) -> str:
     """Every digit of a float64 (round-trips through float()), with a real minus sign."""
-    return repr(float(value)).replace("-", MINUS)
+    return repr(_unsigned_zero(value)).replace("-", MINUS)
 
 
 def parse_number(s: str) -> float:
@@ -191,12 +198,17 @@ def parse_number(s: str) -> float:
 
 
 _SUBSCRIPTED = re.compile(r"([αβδΣ])_([A-Za-z0-9]+(?:_[0-9]+)?)|\b([wx])([0-9]+)\b")
+# What text() writes for a superscript Unicode has no characters for: e^(−α), e^k.
+_SUPERSCRIPTED = re.compile(r"\^\(([^()]*)\)|\^([^\s()])")
 
 
 def rich(s: str) -> str:
-    """Unicode notation in running text (α_H1, β_H2_3, w17, x1, Σ_i) as Qt rich text with
-    real subscripts, for sentences built as text."""
+    """Unicode notation in running text (α_H1, β_H2_3, w17, x1, Σ_i, e^(−α)) as Qt rich
+    text with real subscripts and superscripts, for sentences built as text."""
     def sub(m):
         base, index = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         return f"{base}<sub>{index}</sub>"
-    return _SUBSCRIPTED.sub(sub, html.escape(s, quote=False))
+
+    def sup(m):
+        return f"<sup>{m.group(1) if m.group(1) is not None else m.group(2)}</sup>"
+    return _SUPERSCRIPTED.sub(sup, _SUBSCRIPTED.sub(sub, html.escape(s, quote=False)))

@@ -67,8 +67,8 @@ class Phase:
         aggregated over the batch (sample=None)."""
         if sample is None or self.per_sample is None:
             return self.batch
-        if not 0 <= sample < self.batch_size:
-            raise ConfigError(f"sample {sample} is not in this batch (positions 0..{self.batch_size - 1})")
+        if not 0 <= sample < self.batch_size:     # said as the lecture counts: i = 1..n
+            raise ConfigError(f"sample {sample + 1} is not in this batch (samples 1..{self.batch_size})")
         return self.per_sample[sample]
 
     def neuron_values(self, sample: int | None = None) -> dict:

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 import pyqtgraph as pg
 
+from core.formula import rich
+
 CURVE_PEN = pg.mkPen("k", width=2)
 SLOPE_PEN = pg.mkPen("#555555", width=2)
 ZERO_PEN = pg.mkPen("#666666", width=1, style=Qt.DotLine)
@@ -88,7 +90,9 @@ class ActivationView(QWidget):
             flags.append(f"{int(profile.dead.sum())} of {profile.dead.size} at α ≤ 0 "
                          f"(red: f′ = 0, no gradient)")
         heading = f"<b>{layer_title}</b>: " if layer_title else ""
-        self.caption.setText(f"{heading}{profile.title}" + ("<br/>" + "; ".join(flags) if flags else ""))
+        # rich(): the title is Unicode text, and e^(−α) must show as a superscript.
+        flagged = "<br/>" + "; ".join(flags) if flags else ""
+        self.caption.setText(f"{heading}{rich(profile.title)}{flagged}")
 
     def profile(self):
         return self._profile

@@ -32,7 +32,11 @@ class GradCheckView(QWidget):
         self.run_button = QPushButton("Run check")
         self.run_button.setToolTip("Compare every analytic gradient with (E(w + h) − E(w − h)) / 2h")
         self.run_button.clicked.connect(self.run_requested)
-        self.broken_box = QCheckBox("break the derivative of σ (drop the (1 − β) factor)")
+        # Short, and on a row of its own: beside the button, at presentation size, it made
+        # the lecture panel 660 px wide at the least, and the dock took that from the graph.
+        self.broken_box = QCheckBox("break σ′: drop its (1 − β)")
+        self.broken_box.setToolTip("For teaching: the derivative of σ loses its (1 − β) factor, "
+                                   "in training too; the check must then fail")
         self.broken_box.toggled.connect(self.broken_toggled)
         self.summary = QLabel("Press “Run check” to compare the analytic gradients with "
                               "finite differences.")
@@ -49,10 +53,10 @@ class GradCheckView(QWidget):
 
         controls = QHBoxLayout()
         controls.addWidget(self.run_button)
-        controls.addWidget(self.broken_box)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.broken_box)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
 

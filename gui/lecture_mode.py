@@ -23,7 +23,7 @@ import traceback
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel
 
@@ -37,6 +37,7 @@ from .lecture_panel import LecturePanel
 
 SHORTCUT = "L"
 DOCK_SHARE = 0.36           # of the window's width, for the lecture panel
+PRESENTING_DOCK_SHARE = 0.38    # in presentation mode: the chain rule's text is 1.6× larger
 CHECK_SAMPLES = 64          # the gradient check differentiates E over at most this many samples
 CHECK_MAX_PARAMS = 20000    # two passes per parameter: beyond this the check takes minutes
 BROKEN_SUFFIX = " — σ′ broken on purpose"
@@ -49,17 +50,18 @@ SYMBOLS = {"alpha": "α", "beta": "β", "delta": "δ"}
 # -- what the graph shows for a phase ------------------------------------------------------
 def overlay_texts(phase, sample, sizes) -> tuple[dict, dict]:
     """({(level, unit): text}, {parameter index: text}) for the graph: the phase's values
-    for one sample (a position in the batch) or for the whole batch (sample=None)."""
+    for one sample (a position in the batch, from 0; written as the lecture's i, from 1) or
+    for the whole batch (sample=None)."""
     kind = phase.kind
     if kind == "update":
         return {}, {k: f"w{k + 1}: {a} → {b}"
                     for k, (a, b) in enumerate(map(old_and_new, phase.old, phase.batch))}
     if kind == "loss":
-        name = "E" if sample is None else f"E{str(sample).translate(SUBSCRIPT)}"
+        name = "E" if sample is None else f"E{str(sample + 1).translate(SUBSCRIPT)}"
         output = (phase.level, sizes[phase.level] // 2)
         return {output: f"{name} = {number_text(phase.values(sample)[0])}"}, {}
     if kind == "gradient":
-        top = "∂E" if sample is None else f"∂E{str(sample).translate(SUBSCRIPT)}"
+        top = "∂E" if sample is None else f"∂E{str(sample + 1).translate(SUBSCRIPT)}"
         return {}, {k: f"{top}/∂w{k + 1} = {number_text(v, 3)}"
                     for k, v in phase.param_values(sample).items()}
     symbol = SYMBOLS[kind]
@@ -122,8 +124,10 @@ class LectureMode(QObject):
         self._dirty = False
         self._explain_next = None
         self._broken = False
+        self._dock_share = DOCK_SHARE
         self._build()
         self._answered.connect(self._on_answer)
+        window.installEventFilter(self)
 
     def _build(self):
         w = self.window
@@ -161,6 +165,7 @@ class LectureMode(QObject):
         self.view.explain_requested.connect(self.explain)
         w.run_started.connect(self._run_started)
         w.font_scale_changed.connect(self.panel.set_font_scale)
+        w.presentation_action.toggled.connect(self._presentation_toggled)
         self.panel.set_font_scale(w.font_scale())
 
     # -- entering and leaving --------------------------------------------------------------
@@ -191,7 +196,8 @@ class LectureMode(QObject):
             w.put_away("lecture", (w.side, w.controls_dock))    # (presentation mode may hold them too)
             self.dock.show()
             # Wide enough for a chain rule of five factors at presentation size.
-            w.resizeDocks([self.dock], [int(DOCK_SHARE * w.width())], Qt.Horizontal)
+            self._dock_share = self._default_share()
+            self._fit_dock()
             w.step_action.setText("Phase →")
             w.step_action.setToolTip("Next phase of the step (→ or PageDown)")
             w.back_action.setText("← Phase back")
@@ -207,6 +213,33 @@ class LectureMode(QObject):
                 action.setToolTip(tip)
             self.view.set_highlight(None)
             self.view.set_overlay()
+
+    def _default_share(self) -> float:
+        return PRESENTING_DOCK_SHARE if self.window.is_presenting() else DOCK_SHARE
+
+    def _presentation_toggled(self, _on):
+        QTimer.singleShot(0, self, self._refit_dock)    # once the window has its new size
+
+    def _refit_dock(self):
+        self._dock_share = self._default_share()
+        self._fit_dock()
+
+    def _fit_dock(self):
+        if self._active and not self.dock.isFloating():
+            w = self.window
+            w.resizeDocks([self.dock], [int(self._dock_share * w.width())], Qt.Horizontal)
+
+    def eventFilter(self, watched, event):
+        """The lecture panel keeps its share of the window when the window is resized: F11
+        after L (or full screen arriving after L) otherwise left it at its old width, and
+        the extra width went to the graph while the chain rule wrapped into the fold."""
+        if (watched is self.window and event.type() == QEvent.Resize and self._active
+                and not self.dock.isFloating() and event.oldSize().width() > 0):
+            share = self.dock.width() / event.oldSize().width()
+            if 0.1 <= share <= 0.8:         # (not a dock shown but not yet laid out)
+                self._dock_share = share
+            QTimer.singleShot(0, self, self._fit_dock)
+        return False
 
     # -- the transport -------------------------------------------------------------------------
     def next_phase(self):

@@ -10,7 +10,7 @@ import main
 from core import Network, load_scenario
 from core.errors import ConfigError
 from core.explain import explain, parse_target
-from core.formula import full_precision, number_html, number_text, parse_number, text
+from core.formula import full_precision, number_html, number_text, parse_number, rich, text
 from core.numbering import layer_offsets, param_ref
 
 RTOL = 1e-12
@@ -215,8 +215,73 @@ def test_bad_names_are_refused(lecture, bad):
 
 
 def test_sample_out_of_range_is_refused(lecture):
-    with pytest.raises(ConfigError, match="sample 10"):
+    # Positions count from 0 in core; the message counts as the lecture does, from 1.
+    with pytest.raises(ConfigError, match=r"sample 11 does not exist: .* samples 1\.\.10"):
         explain(*lecture, "w1", sample=10)
+
+
+# -- what a reader sees: the lecture's i, no raw notation, no −0 ---------------------------------
+def test_samples_are_numbered_from_one_as_the_lecture_counts_them(lecture):
+    one = explain(*lecture, "w1", sample=3)          # the fourth house
+    assert "sample i = 4" in one.to_text() and "sample i = 4" in one.to_html()
+    every = explain(*lecture, "w17")
+    table = every.to_text().split("\n")
+    head = next(k for k, line in enumerate(table) if line.split()[:1] == ["i"])
+    assert [line.split()[0] for line in table[head + 1:head + 11]] == [str(i) for i in range(1, 11)]
+    html = every.to_html()
+    assert re.findall(r'<tr><td align="right">(\d+)</td>', html) == [str(i) for i in range(1, 11)]
+
+
+def test_cli_sample_counts_from_one_and_refuses_zero(capsys, lecture):
+    net, X, Y, loss = lecture
+    deltas = net.forward_backward(X, Y, loss).deltas
+    for given in ("1", "10"):
+        assert main.main(["--headless", "--scenario", "lecture-house-prices", "--explain", "H1",
+                          "--sample", given]) == 0
+        out = capsys.readouterr().out
+        assert f"sample i = {given}:" in out
+        printed = parse_number(re.search(r"^result: δ_H1 = (\S+)$", out, re.M).group(1))
+        assert close(printed, deltas[0][int(given) - 1, 0])
+    for bad in ("0", "11"):
+        assert main.main(["--headless", "--scenario", "lecture-house-prices", "--explain", "w17",
+                          "--sample", bad]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and f"--sample {bad}" in lines[0] and "1..10" in lines[0]
+
+
+RAW = re.compile(r"[αβδΣ]_|\^\(")      # α_H1, e^(−α): Unicode for a terminal, not for a screen
+
+
+def test_rich_text_has_real_subscripts_and_superscripts():
+    shown = rich("β_H1 = σ(α_H1),  σ(α) = 1/(1 + e^(−α)); β_k = e^(α_k)/(Σ_j e^(α_j))")
+    assert not RAW.search(shown)
+    assert "e<sup>−α</sup>" in shown and "β<sub>H1</sub>" in shown and "e<sup>α<sub>k</sub></sup>" in shown
+
+
+def test_the_html_explanation_writes_no_raw_notation(lecture, deep):
+    net = lecture[0]
+    broken = net.copy()
+    broken.set_broken_sigmoid_derivative(True)        # its note names (1 − β_H1)
+    cases = [(lecture, "H1", None), (lecture, "w1", 3), ((broken,) + lecture[1:], "w2", 0),
+             (deep, "w1", 2), (deep, "H1_2", None)]
+    for (n, X, Y, loss), name, sample in cases:
+        e = explain(n, X, Y, loss, name, sample)
+        assert e.notes or name != "H1"
+        assert not RAW.search(e.to_html()), (name, RAW.findall(e.to_html()))
+
+
+def test_minus_zero_is_written_zero():
+    assert number_text(-0.0) == "0" and number_html(-0.0) == "0" and full_precision(-0.0) == "0.0"
+    assert number_text(-1e-30) == "−1×10⁻³⁰"         # a small negative keeps its sign
+    # A dead ReLU: δ = 0 times negative weights makes −0.0 in the engine.
+    sc = load_scenario("dead-relus", seed=0)
+    p = sc.network.forward_backward(sc.X, sc.Y, sc.loss)
+    assert np.signbit(p.deltas[0][p.deltas[0] == 0]).any()
+    text_out = "\n".join(explain(sc.network, sc.X, sc.Y, sc.loss, f"w{k}", 0).to_text()
+                         for k in range(1, 20))
+    assert not re.search(r"−0(?![.\d])", text_out)
 
 
 # -- the command line ------------------------------------------------------------------------
@@ -232,14 +297,14 @@ def test_cli_explain_prints_the_engines_gradient(capsys, lecture):
 
 def test_cli_explain_after_training_uses_the_trained_weights(capsys):
     assert main.main(["--headless", "--scenario", "lecture-house-prices", "--explain", "w1",
-                      "--epochs", "5", "--sample", "2"]) == 0
+                      "--epochs", "5", "--sample", "3"]) == 0
     out = capsys.readouterr().out
     sc = load_scenario("lecture-house-prices", seed=0)
     trainer = sc.make_trainer()
     trainer.run_epochs(5)
     p = trainer.net.forward_backward(trainer.X, trainer.Y, trainer.loss_fn)
     printed = parse_number(re.search(r"^result: ∂E/∂w1 = (\S+)$", out, re.M).group(1))
-    assert close(printed, p.deltas[0][2, 0])
+    assert close(printed, p.deltas[0][2, 0])         # the lecture's i = 3 is row 2
     assert "after 5 epochs" in out
 
 

@@ -7,9 +7,11 @@ import re
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication
 
 from core import load_scenario
-from core.formula import number_text
+from core.formula import number_html, number_text
 from gui.gradcheck_view import WORST_FAILED
 from gui.lecture_mode import BROKEN_SUFFIX
 
@@ -101,15 +103,17 @@ def test_graph_shows_the_phases_values_for_the_batch_or_one_sample(lecture_windo
     assert view.overlay.neuron_text == {k: f"mean α = {number_text(v)}" for k, v in means.items()}
     assert panel.activation.profile().labels[:5] == ("H1", "H2", "H3", "H4", "H5")
     panel.one_sample.setChecked(True)
-    panel.sample_box.setValue(3)
+    panel.sample_box.setValue(4)                    # the lecture's i = 4: position 3 in core
     idle(window, qtbot)
-    third = phase.neuron_values(3)
-    assert view.overlay.neuron_text == {k: f"α = {number_text(v)}" for k, v in third.items()}
-    assert third != means
-    assert window.sample_box.value() == int(stepper.rows[3]) + 1     # the neuron fill follows
+    fourth = phase.neuron_values(3)
+    assert view.overlay.neuron_text == {k: f"α = {number_text(v)}" for k, v in fourth.items()}
+    assert fourth != means
+    # The toolbar's "β of sample" box names the same sample by the same number.
+    assert window.sample_box.value() == int(stepper.rows[3]) + 1 == 4
+    assert panel.values.horizontalHeaderItem(1).text() == "sample i = 4"
     while stepper.phase.kind != "loss":
         press(window, qtbot, Qt.Key_Right)
-    assert view.overlay.neuron_text == {(2, 0): f"E₃ = {number_text(stepper.phase.values(3)[0])}"}
+    assert view.overlay.neuron_text == {(2, 0): f"E₄ = {number_text(stepper.phase.values(3)[0])}"}
     panel.one_sample.setChecked(False)
     idle(window, qtbot)
     assert view.overlay.neuron_text == {(2, 0): f"E = {number_text(stepper.phase.batch[0])}"}
@@ -245,3 +249,61 @@ def test_reset_in_lecture_mode_returns_to_the_first_phase_at_the_initial_weights
     snap = window.last_frame().snapshot
     assert stepper.index == 0 and stepper.phase.step == 0 and snap.steps == 0
     assert np.array_equal(snap.params, load_scenario("lecture-house-prices", seed=0).network.params)
+
+
+# -- presentation mode: the chain rule's numbers above the fold ----------------------------------
+def below_the_fold(derivation):
+    """How far (px) the end of what a class must read — the chain with its values and
+    product, then the engine's verdict on it, and a δ recursion — lies below the derivation
+    view's bottom (≤ 0: all of it in view), with the view not scrolled."""
+    doc = derivation.document()
+    assert derivation.verticalScrollBar().value() == 0
+    verdict = doc.find("agrees with the engine")      # (find() matches &nbsp; as a space)
+    product = doc.find(re.sub("<[^>]+>", "", number_html(derivation.explanation().total)))
+    assert not verdict.isNull() and not product.isNull()
+    ends = [derivation.cursorRect(verdict).bottom(), derivation.cursorRect(product).bottom()]
+    recursion = doc.find("weighted and summed")
+    if not recursion.isNull():                      # its table's last row: δ's value
+        recursion.movePosition(QTextCursor.NextBlock)
+        table = recursion.currentTable()
+        last = table.cellAt(table.rows() - 1, table.columns() - 1).lastCursorPosition()
+        ends.append(derivation.cursorRect(last).bottom())
+    return max(ends) - derivation.viewport().height()
+
+
+@pytest.mark.parametrize("size, present, scenario, name, sample", [
+    ((1440, 900), True, "lecture-house-prices", "w1", 4),
+    ((1440, 900), True, "lecture-house-prices", "w17", None),
+    ((1440, 900), True, "dead-relus", "w1", 7),          # the δ recursion
+    ((1920, 1080), True, "lecture-house-prices", "w17", None),
+    ((1920, 1080), True, "dead-relus", "w1", 7),
+    ((1440, 900), False, "lecture-house-prices", "w1", 4),
+], ids=["1440-w1", "1440-w17-sum", "1440-deep", "1920-w17-sum", "1920-deep", "desk-w1"])
+def test_a_chain_rule_is_read_without_scrolling(make_window, qtbot, size, present, scenario, name,
+                                                sample):
+    window = make_window(scenario, seed=0)
+    window.set_presentation(present)
+    QApplication.processEvents()        # the full-screen geometry arrives queued: first that,
+    window.resize(*size)                # then a projector's size (the offscreen screen is smaller)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=TIMEOUT)
+    press(window, qtbot, Qt.Key_L)
+    panel = window.lecture.panel
+    if sample is not None:
+        panel.one_sample.setChecked(True)
+        panel.sample_box.setValue(sample)
+    window.lecture.explain(name)
+    idle(window, qtbot)
+    derivation = panel.derivation
+    qtbot.waitUntil(lambda: not derivation._relayout_timer.isActive(), timeout=TIMEOUT)
+    shown = derivation.explanation()
+    assert shown.name == name and (sample is None) != shown.per_sample
+    assert below_the_fold(derivation) <= 0
+    assert panel.values.isHidden() and not panel.values_button.isChecked()   # folded for the chain
+    # Legible: never below MIN_FIT of the size asked for, which is presentation size.
+    from gui.derivation_panel import MIN_FIT
+    assert derivation.shown_scale() >= MIN_FIT * derivation.font_scale()
+    assert derivation.font_scale() == pytest.approx(1.2 * window.font_scale())
+    assert derivation.horizontalScrollBar().maximum() == 0     # and nothing hides sideways
+    # The values table comes back on request, and the chain stays where it was.
+    qtbot.mouseClick(panel.values_button, Qt.LeftButton)
+    assert not panel.values.isHidden()

@@ -1,6 +1,7 @@
 """Lecture mode's widgets: they show what core computed, legibly, and signal what the
 lecturer asked for."""
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -17,7 +18,7 @@ from core.phases import PhaseStepper  # noqa: E402
 from gui.activation_view import DEAD, NORMAL, SATURATED, ActivationView  # noqa: E402
 from gui.derivation_panel import DerivationPanel  # noqa: E402
 from gui.gradcheck_view import WORST_FAILED, GradCheckView  # noqa: E402
-from gui.lecture_panel import LecturePanel  # noqa: E402
+from gui.lecture_panel import RICH_ROLE, LecturePanel, RichTextDelegate, sample_heading  # noqa: E402
 
 
 @pytest.fixture()
@@ -121,3 +122,76 @@ def test_lecture_panel_follows_the_phases_and_explains_clicks(qtbot, lecture):
     assert panel.values.columnCount() == 4 and panel.values.rowCount() == 21
     after = panel.values.item(16, 3).text()
     assert after == number_text(stepper.phase.batch[16], 7)
+
+
+# -- what the class reads: the lecture's i, real sub- and superscripts -------------------------
+RAW = re.compile(r"[αβδΣ]_|\^\(")      # α_H1, e^(−α): Unicode for a terminal, not for a screen
+
+
+def test_the_panel_counts_samples_from_one_as_the_lecture_does(qtbot, lecture):
+    panel = LecturePanel()
+    qtbot.addWidget(panel)
+    stepper = PhaseStepper(lecture.make_trainer())
+    panel.show_step(stepper)
+    panel.one_sample.setChecked(True)
+    assert (panel.sample_box.minimum(), panel.sample_box.maximum()) == (1, 10)
+    with qtbot.waitSignal(panel.sample_changed) as changed:
+        panel.sample_box.setValue(4)
+    assert changed.args == [3] and panel.sample() == 3          # core's position of i = 4
+    panel.show_step(stepper)
+    assert panel.values.horizontalHeaderItem(1).text() == "sample i = 4"
+    assert panel.values.item(0, 1).text() == number_text(stepper.phase.per_sample[3][0], 5)
+    panel.explain(stepper, "w1")
+    assert "sample i = 4:" in panel.derivation.toPlainText()
+    # A mini-batch: i counts the batch, the row is the training sample the toolbar shows.
+    phase = stepper.phase
+    shuffled = type("Phase", (), {"rows": np.array([36, 2])})()
+    assert sample_heading(shuffled, 0) == "sample i = 1 (row 37)"
+    assert sample_heading(phase, 9) == "sample i = 10"
+
+
+@pytest.mark.parametrize("scenario", ["lecture-house-prices", "dead-relus"])
+def test_every_phase_is_written_with_real_subscripts_and_superscripts(qtbot, scenario):
+    panel = LecturePanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 900)
+    panel.show()
+    stepper = PhaseStepper(load_scenario(scenario, seed=0).make_trainer())
+    assert isinstance(panel.values.itemDelegateForColumn(0), RichTextDelegate)
+    kinds, sigmoids = set(), False
+    while True:
+        panel.show_step(stepper)
+        kinds.add(stepper.phase.kind)
+        shown = [panel.title.text(), panel.description.text(), panel.activation.caption.text()]
+        labels = [panel.values.item(r, 0).data(RICH_ROLE) for r in range(panel.values.rowCount())]
+        assert all("<sub>" in label for label in labels if label != "E"), labels
+        for text_ in shown + labels:
+            assert not RAW.search(text_), text_
+        if stepper.phase.kind == "beta" and "σ" in panel.description.text():
+            sigmoids = True
+            assert "e<sup>−α</sup>" in panel.description.text()
+        if stepper.phase.kind == "update":
+            break
+        stepper.next()
+    assert kinds == {"alpha", "beta", "loss", "delta", "gradient", "update"}
+    assert sigmoids                              # both have a sigmoid layer (the output)
+    panel.activation.show_profile(stepper.activation_profile(1), "the first hidden layer")
+    hidden_sigmoid = stepper.trainer.net.activation_names[0] == "sigmoid"
+    assert ("<sup>−α</sup>" in panel.activation.caption.text()) == hidden_sigmoid
+    assert not panel.values.grab().isNull()      # the delegate paints
+
+
+def test_a_click_folds_the_values_table_and_the_button_unfolds_it(qtbot, lecture):
+    panel = LecturePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    stepper = PhaseStepper(lecture.make_trainer())
+    panel.show_step(stepper)
+    assert panel.values.isVisible() and panel.values_button.isChecked()
+    panel.explain(stepper, "w17")
+    assert panel.values.isHidden() and not panel.values_button.isChecked()
+    stepper.next()
+    panel.show_step(stepper)                     # the next phase keeps it folded
+    assert panel.values.isHidden() and panel.values.rowCount() == 5
+    qtbot.mouseClick(panel.values_button, Qt.LeftButton)
+    assert panel.values.isVisible()

@@ -57,6 +57,8 @@ class ViewState:
     highlight_levels: frozenset | None = None
     highlight_units: frozenset = frozenset()
     hovered: tuple | None = None      # ("edge", index) or ("node", node id)
+    # Lecture mode's forward pass: β not computed yet from this level on (None: all known).
+    beta_unknown_from: int | None = None
 
     @property
     def highlighting(self) -> bool:
@@ -227,6 +229,11 @@ def build_nodes(layout: GraphLayout, state: ViewState, frame: Frame):
         name = neuron_name(state.sizes, node.level, node.unit)
         if node.level == 0:
             look = NodeLook(node, QBrush(colours.INPUT_BLUE), (name,) if one_line else (), TEXT, dimmed=dimmed)
+        elif state.beta_unknown_from is not None and node.level >= state.beta_unknown_from:
+            # Not computed yet in this walk through the forward pass: no β to show (showing
+            # the snapshot's would give the next phase's answer away).
+            look = NodeLook(node, QBrush(QColor(255, 255, 255)), (name,) if two_lines else (),
+                            TEXT, dimmed=dimmed)
         else:
             layer = node.level - 1
             beta = float(snap.sample_betas[layer][node.unit])

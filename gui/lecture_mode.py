@@ -213,6 +213,7 @@ class LectureMode(QObject):
                 action.setToolTip(tip)
             self.view.set_highlight(None)
             self.view.set_overlay()
+            self.view.set_beta_unknown_from(None)
 
     def _default_share(self) -> float:
         return PRESENTING_DOCK_SHARE if self.window.is_presenting() else DOCK_SHARE
@@ -329,6 +330,9 @@ class LectureMode(QObject):
         self.panel.show_step(s)
         self.view.set_highlight(levels=highlighted_levels(phase.highlight), units=phase.highlight.units)
         self.view.set_overlay(*overlay_texts(phase, sample, self._sizes()))
+        # Forward phases: β is known only up to the layer just computed.
+        unknown = {"alpha": phase.level, "beta": (phase.level or 0) + 1}.get(phase.kind)
+        self.view.set_beta_unknown_from(unknown)
         if phase.level is not None and phase.kind not in ("alpha", "beta"):    # those: show_step
             self._show_activation(phase.level)
         if self._explain_next is not None:

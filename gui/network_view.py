@@ -274,6 +274,12 @@ class NetworkView(QGraphicsView):
         self._font_scale = float(min(max(scale, 0.5), 4.0))
         self._relayout()
 
+    def set_beta_unknown_from(self, level: int | None):
+        """Lecture mode: neurons from `level` on are drawn without β (not computed yet)."""
+        if self.state.beta_unknown_from != level:
+            self.state.beta_unknown_from = level
+            self.graph_item.rebuild()
+
     def set_highlight(self, levels=None, units=None):
         self.state.highlight_levels = None if levels is None else frozenset(int(l) for l in levels)
         self.state.highlight_units = frozenset((int(l), int(u)) for l, u in (units or ()))

@@ -93,6 +93,33 @@ def test_clicker_walks_one_step_phase_by_phase_to_exactly_one_ordinary_step(lect
     assert np.array_equal(window.last_frame().snapshot.params, reference.net.params)
 
 
+def drawn_betas(window) -> dict:
+    """(level, unit) → the text lines drawn inside each hidden or output neuron."""
+    frame = window.network_view.graph_item.frame
+    return {(look.node.level, look.node.unit): look.lines for look in frame.nodes
+            if look.node.kind == "unit" and look.node.level > 0}
+
+
+def test_the_forward_pass_shows_beta_only_once_it_is_computed(lecture_window, qtbot):
+    # In the α phase the neurons must not already show the β the next phase computes.
+    window = lecture_window
+    stepper, view = window.lecture.stepper(), window.network_view
+    known = []
+    while stepper.phase.kind in ("alpha", "beta"):
+        phase = stepper.phase
+        lines = drawn_betas(window)
+        known.append((phase.kind, phase.level, view.state.beta_unknown_from,
+                      {level for (level, _), text in lines.items() if len(text) > 1}))
+        press(window, qtbot, Qt.Key_Right)
+    assert [k[:3] for k in known] == [("alpha", 1, 1), ("beta", 1, 2), ("alpha", 2, 2),
+                                      ("beta", 2, 3)]
+    # Levels showing a β (a second line under the name) are exactly those computed.
+    assert [k[3] for k in known] == [set(), {1}, {1}, {1, 2}]
+    assert view.state.beta_unknown_from is None                      # from the loss on: all known
+    press(window, qtbot, Qt.Key_L)
+    assert view.state.beta_unknown_from is None
+
+
 def test_graph_shows_the_phases_values_for_the_batch_or_one_sample(lecture_window, qtbot):
     window = lecture_window
     panel, view = window.lecture.panel, window.network_view

@@ -161,7 +161,7 @@ def window_plots(window) -> dict:
             "dead_saturated": p.health, "update_ratio": p.ratio}
 
 
-PLOT_TITLES = {"loss": "Loss", "outputs": "Outputs (predicted vs actual)",
+PLOT_TITLES = {"loss": "Loss", "outputs": "Output panel",   # predictions, or boundary and matrix
                "gradient_norm": "Gradient norm per layer", "dead_saturated": "Dead and saturated units",
                "update_ratio": "Update / weight ratio"}
 

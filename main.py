@@ -261,8 +261,8 @@ def data_source(args, setup: Setup):
 
 def save_and_export(args, setup: Setup):
     """After training: --save-session, then the code exports, then the figures.  An
-    exported script trains the run's --epochs (100 if none) afresh from the current
-    weights."""
+    exported script trains the run's --epochs (100 if none) more, going on from where the
+    run stands (weights, optimiser state, shuffler)."""
     from core.export_code import export_numpy, export_pytorch
     from core.session import save_session
     trainer = setup.trainer

@@ -2,12 +2,17 @@
 or plain numpy in the lecture's matrix style.  Either prints the loss per epoch, and the
 losses equal the app's for the same epochs (float64, to rounding: ~1e-12 relative).
 
-What "the same" means, exactly: the script starts from the network's current weights
-(written with repr, the shortest decimal that reads back to the same float64) with a
-fresh optimiser — what Backprop Lab does with a Trainer built on those weights.  The data
-are embedded as the network sees them (after the data set's transform).  Mini-batches
-come in the app's order: the script draws its permutations from numpy's RandomState
-seeded as core/trainer.py seeds it, so even shuffled runs match batch for batch.
+What "the same" means, exactly: the script goes on from where the app stands, as the app
+would if it trained on.  It starts from the network's current weights (written with repr,
+the shortest decimal that reads back to the same float64).  A network that has trained
+also has state besides its weights, and the script restores it in one block headed
+"Where the app stopped": the optimiser's (momentum buffers; Adam's step count and
+moments), the shuffler's position and, in an epoch half done, that epoch's order, the
+batches still to come and the loss of those done.  The data are embedded as the network
+sees them (after the data set's transform).  Mini-batches come in the app's order: the
+script draws its permutations from numpy's RandomState seeded as core/trainer.py seeds
+it, and draws the app's past permutations again first, so even shuffled runs match batch
+for batch.  A network that has not trained yet gets no such block.
 
 Loss mapping (the engine's definitions, core/losses.py):
     half_sse              0.5 * MSELoss(reduction='sum')      (the lecture's E)
@@ -18,6 +23,7 @@ Loss mapping (the engine's definitions, core/losses.py):
 """
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,10 +106,57 @@ class _Run:
         for name, a in (("weights", net.params), ("inputs", self.x), ("targets", self.y)):
             if not np.all(np.isfinite(a)):
                 raise ExportError(f"the {name} hold NaN or infinity; nothing to export")
+        # Where the app stands: all zero for a network that has not trained yet.
+        s = t.state()
+        self.epoch, self.steps = int(s.epoch), int(s.optimizer["step_count"])
+        self.app_steps = int(s.steps)                 # the app's; `steps` is the optimiser's
+        self.done_batches = int(s.batch_in_epoch)
+        self.epoch_batch_size = t.batch_size          # what the epoch in progress began with
+        self.done_samples = self.done_batches * self.epoch_batch_size
+        self.epoch_loss_so_far = float(s.epoch_loss_sum)
+        self.optimizer_state = {k: np.asarray(v, np.float64) for k, v in s.optimizer.items()
+                                if k in ("velocity", "exp_avg", "exp_avg_sq") and v is not None}
+        self.permutations = self._permutations_drawn(s)
+        self.resumed = bool(self.epoch or self.done_batches or self.steps or self.permutations)
 
     @property
     def n_layers(self):
         return len(self.sizes) - 1
+
+    @property
+    def mid_epoch(self) -> bool:
+        return self.done_batches > 0
+
+    @property
+    def loop_shuffles(self) -> bool:
+        return self.batch_size is not None and self.shuffle
+
+    @property
+    def mid_epoch_shuffled(self) -> bool:
+        # An epoch half done has more than one batch, so it was shuffled if shuffling is on.
+        return self.mid_epoch and self.shuffle
+
+    def _permutations_drawn(self, s) -> int:
+        """How many permutations the app's shuffler has drawn (one per epoch of shuffled
+        mini-batches begun): the script draws as many first, which brings its shuffler to
+        the app's state without writing out 624 words of Mersenne Twister.  0 when the
+        script draws none."""
+        if not (self.loop_shuffles or self.mid_epoch_shuffled):
+            return 0
+        replay = np.random.RandomState(np.random.SeedSequence(self.seed).generate_state(4))
+        drawn, last = 0, None
+        # At most one permutation per epoch begun: epochs done, and the one in progress.
+        while not _same_random_state(replay.get_state(), s.rng):
+            if drawn > self.epoch:
+                raise ExportError(f"the shuffler's state is not one that seed {self.seed} reaches "
+                                  "by the app's permutations; cannot write a script that goes on "
+                                  "with this run")
+            last = replay.permutation(self.trainer.n)
+            drawn += 1
+        if self.mid_epoch_shuffled and (last is None or not np.array_equal(last, s.order)):
+            raise ExportError("the order of the epoch in progress is not the shuffler's last "
+                              "permutation; cannot write a script that goes on with this run")
+        return drawn
 
     def header(self, kind: str, run_line: str) -> str:
         t, net = self.trainer, self.trainer.net
@@ -116,18 +169,30 @@ class _Run:
             opt += f", gradients clipped to norm {o.clip!r}"
         batches = "full batch" if self.batch_size is None else (
             f"mini-batches of {self.batch_size}" + (", shuffled" if self.shuffle else ""))
+        exported = f"Exported after {self.progress()} of training."
         lines = [
             f'"""{kind} of "{self.title}", exported from Backprop Lab.',
             "",
             f"Network {'-'.join(map(str, self.sizes))} ({', '.join(self.acts)}), loss {self.loss},",
-            f"{opt}, {batches}.  Exported after {t.epoch} epochs of training.",
+            *([f"{opt}, {batches}.", exported] if self.mid_epoch else [f"{opt}, {batches}.  {exported}"]),
             "",
             "The weights below are the app's current weights, written exactly (each float64 as",
             "the shortest decimal that reads back to the same number), and the data are",
-            "embedded as the network sees them.  Training starts afresh from these weights",
-            "with a new optimiser, as Backprop Lab does with a network it is handed, so the",
-            "losses printed here equal the app's for the same epochs (to ~1e-12).",
+            "embedded as the network sees them.",
         ]
+        if self.resumed:
+            lines += [
+                "The block \"Where the app stopped\" restores what else the app keeps (the",
+                "optimiser's state, the shuffler's position, an epoch half done), so this script",
+                "goes on with the app's run: the losses printed here, numbered by the app's",
+                "epochs, are the ones the app gets training on (to ~1e-12).",
+            ]
+        else:
+            lines[-1] += "  Training starts afresh from these weights"
+            lines += [
+                "with a new optimiser, as Backprop Lab does with a network it is handed, so the",
+                "losses printed here equal the app's for the same epochs (to ~1e-12).",
+            ]
         if net.dtype != np.float64:
             lines += ["", f"The app trains this network in {net.dtype}; this script computes in",
                       "float64, so the losses agree only to float32 precision."]
@@ -189,6 +254,26 @@ class _Run:
                 f"{_w_list([base + (i + 1) * fan_out + j for i in range(fan_in)])}"
                 for j in range(fan_out)]
 
+    def progress(self) -> str:
+        done = f"{self.epoch} epoch{'' if self.epoch == 1 else 's'}"
+        if not self.mid_epoch:
+            return done
+        return f"{done} and {self.done_batches} of the next epoch's {self.batches_in_epoch} batches"
+
+    @property
+    def batches_in_epoch(self) -> int:
+        return -(-self.trainer.n // self.epoch_batch_size)
+
+    @property
+    def embeds_optimizer_state(self) -> bool:
+        return self.resumed and self.opt.name != "sgd" and self.steps > 0
+
+    def imports(self) -> list[str]:
+        return ["import base64"] if self.embeds_optimizer_state else []
+
+    def shuffler_line(self) -> str:
+        return f"shuffler = np.random.RandomState(np.random.SeedSequence({self.seed}).generate_state(4))"
+
     def batch_lines(self) -> list[str]:
         """The setup before the loop that makes the batches the app's."""
         if self.batch_size is None:
@@ -201,7 +286,7 @@ class _Run:
             "# numpy's RandomState, seeded through a SeedSequence, one permutation per epoch;",
             "# drawing the same permutations here gives exactly the app's batches.",
             f"batch_size = {self.batch_size}",
-            f"shuffler = np.random.RandomState(np.random.SeedSequence({self.seed}).generate_state(4))",
+            self.shuffler_line(),
             "",
         ]
 
@@ -222,6 +307,157 @@ class _Run:
                     "epoch_loss /= N")
         return "epoch_loss += loss_value                 # summed losses: add up", ""
 
+    # -- where the app stopped -------------------------------------------------------------
+    def state_lines(self, torch_script: bool) -> list[str]:
+        """The block that restores the app's optimiser and shuffler (nothing before training)."""
+        if not self.resumed:
+            return []
+        where = (f"in epoch {self.epoch}, after {self.done_batches} of its {self.batches_in_epoch} "
+                 "batches" if self.mid_epoch else f"after {self.epoch} epochs")
+        title = f"# ── Where the app stopped: {where} ({self.app_steps} steps) "
+        lines = [title + "─" * max(3, 92 - len(title)),
+                 "# What the app keeps besides the weights, restored so that this script goes on",
+                 "# with the app's run rather than starting afresh from the weights above."]
+        lines += self._optimizer_state(torch_script) + self._shuffler_state(torch_script)
+        return lines + ["# ── End of the app's state " + "─" * 66, ""]
+
+    def _optimizer_state(self, torch_script: bool) -> list[str]:
+        name = self.opt.name
+        if name == "sgd":
+            return ["# Plain SGD keeps no state: the weights are all it needs."]
+        if not self.embeds_optimizer_state:
+            return ["# The optimiser has not taken a step since it was (re)started: it starts afresh."]
+        decode = "app_tensors" if torch_script else "app_blocks"
+        lines = ["# Per-weight vectors are stored exactly and compactly: float64, little-endian,",
+                 "# base64, in the lecture's w-numbering (each layer's [b; W] block, row by row)."]
+        if torch_script:
+            lines += [
+                "def app_tensors(text):",
+                '    """A stored vector → one tensor per parameter, in model.parameters() order:',
+                '    each Linear layer\'s weight (outputs × inputs, the transpose of W), then bias."""',
+                "    flat = np.frombuffer(base64.b64decode(text), \"<f8\")",
+                "    tensors, start = [], 0",
+                "    for layer in model:",
+                "        if isinstance(layer, torch.nn.Linear):",
+                "            fan_out, fan_in = layer.weight.shape",
+                "            block = flat[start:start + (fan_in + 1) * fan_out].reshape(fan_in + 1, fan_out)",
+                "            tensors += [torch.tensor(block[1:].T).contiguous(), torch.tensor(block[0])]",
+                "            start += block.size",
+                "    return tensors", ""]
+        else:
+            lines += [
+                "def app_blocks(text):",
+                '    """A stored vector → arrays shaped like W1, W2, … (the [b; W] blocks)."""',
+                "    flat = np.frombuffer(base64.b64decode(text), \"<f8\").copy()",
+                "    ends = np.cumsum([W.size for W in weights])[:-1]",
+                "    return [part.reshape(W.shape) for part, W in zip(np.split(flat, ends), weights)]",
+                ""]
+        state = self.optimizer_state
+        if name == "momentum":
+            if torch_script:
+                return lines + [
+                    "# Momentum: each parameter's velocity v (torch's momentum_buffer), v ← μ v + g.",
+                    f"velocity = {decode}({_blob(state['velocity'])})",
+                    "for p, v in zip(model.parameters(), velocity):",
+                    '    optimizer.state[p]["momentum_buffer"] = v']
+            return lines + [
+                "# Momentum: the steps taken and each weight's velocity v, v ← μ v + g.",
+                f"steps = {self.steps}",
+                f"velocities = {decode}({_blob(state['velocity'])})"]
+        if torch_script:
+            return lines + [
+                "# Adam: each parameter's moment estimates m (exp_avg) and v (exp_avg_sq), and",
+                "# the steps taken t, which torch counts per parameter in a float tensor.",
+                f"exp_avg = {decode}({_blob(state['exp_avg'])})",
+                f"exp_avg_sq = {decode}({_blob(state['exp_avg_sq'])})",
+                "for p, m, v in zip(model.parameters(), exp_avg, exp_avg_sq):",
+                f'    optimizer.state[p] = {{"step": torch.tensor({float(self.steps)!r}), '
+                '"exp_avg": m, "exp_avg_sq": v}']
+        return lines + [
+            "# Adam: the steps taken t and each weight's moment estimates m and v.",
+            f"steps = {self.steps}",
+            f"exp_avgs = {decode}({_blob(state['exp_avg'])})",
+            f"exp_avg_sqs = {decode}({_blob(state['exp_avg_sq'])})"]
+
+    def _shuffler_state(self, torch_script: bool) -> list[str]:
+        if not self.permutations:
+            return []
+        lines = []
+        if not self.loop_shuffles:
+            lines += ["# The app's shuffler, seeded as the app seeds it (the epochs after this one",
+                      "# train on the whole set in order, so only the epoch in progress needs it).",
+                      self.shuffler_line()]
+        k = self.permutations
+        draw = "torch.from_numpy(shuffler.permutation(N))" if torch_script else "shuffler.permutation(N)"
+        lines += [f"# The shuffler: the app has drawn {k} permutation{'s' if k > 1 else ''} of the samples, "
+                  "one per epoch of",
+                  "# shuffled mini-batches begun; drawing them again brings this one to the same place."]
+        if self.mid_epoch_shuffled:
+            lines += [f"# The last is the order of epoch {self.epoch}, the one in progress.",
+                      f"for _ in range({k}):", f"    order = {draw}"]
+        else:
+            lines += [f"for _ in range({k}):", "    shuffler.permutation(N)"]
+        return lines
+
+    # -- the training loop -----------------------------------------------------------------
+    def loop_lines(self, torch_script: bool, full_batch_body: list[str], batch_body) -> list[str]:
+        """`epochs = …` and the loop; an epoch half done is finished first.  full_batch_body:
+        one epoch's lines for full batch; batch_body(size): one batch's lines."""
+        add, finish = self.epoch_accumulate()
+        out = []
+        if self.mid_epoch:
+            out += [f"epochs = {self.epochs}    # counting epoch {self.epoch}, finished first", "losses = []"]
+            out += self._finish_epoch_lines(torch_script, batch_body, finish)
+            out.append(f"for t in range({self.epoch + 1}, {self.epoch} + epochs):")
+        else:
+            out += [f"epochs = {self.epochs}", "losses = []"]
+            out.append(f"for t in range({self.epoch}, {self.epoch} + epochs):" if self.resumed
+                       else "for t in range(epochs):")
+        if self.batch_size is None:
+            return out + _indent(full_batch_body, 1)
+        out += [f"    {self.order_line(torch_script)}", "    epoch_loss = 0.0",
+                "    for start in range(0, N, batch_size):"] + _indent(batch_body("batch_size"), 2)
+        if finish:
+            out.append(f"    {finish}")
+        return out + ["    print(t, epoch_loss)", "    losses.append(epoch_loss)"]
+
+    def _finish_epoch_lines(self, torch_script: bool, batch_body, finish: str) -> list[str]:
+        so_far = "Σ loss × batch size" if self.mean_loss else "Σ loss"
+        done = f"{self.done_batches} batch{'es' if self.done_batches > 1 else ''}"
+        lines = [f"# First finish epoch {self.epoch}, which the app is in the middle of: its order from",
+                 f"# sample {self.done_samples} on, the epoch's loss going on from the app's running "
+                 f"sum for the {done}",
+                 f"# it has done ({so_far}).",
+                 f"t = {self.epoch}", f"epoch_loss = {number(self.epoch_loss_so_far)}"]
+        if not self.shuffle:
+            lines.append("order = torch.arange(N)" if torch_script else "order = np.arange(N)")
+        size = "batch_size"
+        if self.batch_size != self.epoch_batch_size:
+            size = str(self.epoch_batch_size)
+            later = "the whole set" if self.batch_size is None else f"batches of {self.batch_size}"
+            lines.append(f"# This epoch began with batches of {size}; {later} from the next one on, "
+                         "as in the app.")
+        lines.append(f"for start in range({self.done_samples}, N, {size}):")
+        lines += _indent(batch_body(size), 1)
+        if finish:
+            lines.append(finish)
+        return lines + ["print(t, epoch_loss)", "losses.append(epoch_loss)",
+                        "# Then whole epochs, as the app goes on."]
+
+
+def _indent(lines, levels: int) -> list[str]:
+    return [("    " * levels + line) if line else line for line in lines]
+
+
+def _blob(values) -> str:
+    """float64s, exactly and compactly: little-endian bytes in base64, 76 characters a line."""
+    text = base64.b64encode(np.asarray(values, "<f8").tobytes()).decode("ascii")
+    return '"""\n' + "\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + '\n"""'
+
+
+def _same_random_state(a, b) -> bool:
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and tuple(a[2:]) == tuple(b[2:])
+
 
 # -- PyTorch ---------------------------------------------------------------------------------
 def pytorch_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None,
@@ -237,7 +473,7 @@ def pytorch_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None
             continue
         modules.append(f"{TORCH_MODULES[act]},")
     out = [r.header("A PyTorch script", f"python {filename}    (needs numpy and torch)"),
-           "import numpy as np", "import torch", "",
+           *r.imports(), "import numpy as np", "import torch", "",
            "# The app computes in float64; so does this script.",
            "torch.set_default_dtype(torch.float64)", ""]
     out += r.data_lines()
@@ -262,32 +498,26 @@ def pytorch_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None
         out.append(f"    model[{i}].weight.copy_(torch.tensor("
                    f"{_matrix(r.weights[l].T, '    ', r.unit_comments(l))}))")
     out += [""] + _torch_loss(r.loss) + [""] + _torch_optimizer(r.opt) + [""]
-    out += r.batch_lines()
-    out += [f"epochs = {r.epochs}", "losses = []", "for t in range(epochs):"]
-    step = ["    # Zero the gradients before running the backward pass.",
-            "    optimizer.zero_grad()",
-            "    # Backward pass.",
-            "    loss.backward()"]
+    out += r.batch_lines() + r.state_lines(torch_script=True)
+    step = ["# Zero the gradients before running the backward pass.",
+            "optimizer.zero_grad()",
+            "# Backward pass.",
+            "loss.backward()"]
     if r.opt.clip is not None:
-        step += ["    # Clip the gradients' total norm, as the app does before each step.",
-                 f"    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm={number(r.opt.clip)})"]
-    step += ["    # Update the weights.", "    optimizer.step()"]
-    if r.batch_size is None:
-        out += ["    # Forward pass.", "    y_pred = model(x)",
-                "    # Compute loss.", "    loss = loss_fn(y_pred, y)",
-                "    print(t, loss.item())", "    losses.append(loss.item())"] + step
-    else:
-        add, finish = r.epoch_accumulate()
-        out += [f"    {r.order_line(True)}", "    epoch_loss = 0.0",
-                "    for start in range(0, N, batch_size):",
-                "        batch = order[start:start + batch_size]",
-                "        # Forward pass.", "        y_pred = model(x[batch])",
-                "        # Compute loss.", "        loss = loss_fn(y_pred, y[batch])",
-                "        loss_value = loss.item()", f"        {add}"]
-        out += ["    " + s for s in step]
-        if finish:
-            out.append(f"    {finish}")
-        out += ["    print(t, epoch_loss)", "    losses.append(epoch_loss)"]
+        step += ["# Clip the gradients' total norm, as the app does before each step.",
+                 f"torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm={number(r.opt.clip)})"]
+    step += ["# Update the weights.", "optimizer.step()"]
+    full_batch = ["# Forward pass.", "y_pred = model(x)",
+                  "# Compute loss.", "loss = loss_fn(y_pred, y)",
+                  "print(t, loss.item())", "losses.append(loss.item())"] + step
+
+    def batch(size):
+        return [f"batch = order[start:start + {size}]",
+                "# Forward pass.", "y_pred = model(x[batch])",
+                "# Compute loss.", "loss = loss_fn(y_pred, y[batch])",
+                "loss_value = loss.item()", r.epoch_accumulate()[0]] + step
+
+    out += r.loop_lines(True, full_batch, batch)
     return "\n".join(out) + "\n"
 
 
@@ -383,7 +613,7 @@ def numpy_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None,
     r = _Run(trainer, dataset, int(epochs), title)
     L = r.n_layers
     out = [r.header("A numpy script", f"python {filename}    (needs numpy)"),
-           "import numpy as np", "",
+           *r.imports(), "import numpy as np", "",
            "# e^−α overflows to inf for α < −709; 1 / (1 + inf) = 0 is still the right sigmoid.",
            "np.seterr(over='ignore')", ""]
     out += r.data_lines()
@@ -428,21 +658,16 @@ def numpy_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None,
             f"    return float(loss), [{', '.join(f'inputs_{k}.T @ delta_{k}' for k in range(1, L + 1))}]",
             "", ""]
     out += _numpy_optimizer(r.opt) + ["", ""]
-    out += r.batch_lines()
-    out += [f"epochs = {r.epochs}", "losses = []", "for t in range(epochs):"]
-    if r.batch_size is None:
-        out += ["    loss, grads = loss_and_gradients(x, y)", "    print(t, loss)",
-                "    losses.append(loss)", "    step(grads)"]
-    else:
-        add, finish = r.epoch_accumulate()
-        out += [f"    {r.order_line(False)}", "    epoch_loss = 0.0",
-                "    for start in range(0, N, batch_size):",
-                "        batch = order[start:start + batch_size]",
-                "        loss_value, grads = loss_and_gradients(x[batch], y[batch])",
-                f"        {add}", "        step(grads)"]
-        if finish:
-            out.append(f"    {finish}")
-        out += ["    print(t, epoch_loss)", "    losses.append(epoch_loss)"]
+    out += r.batch_lines() + r.state_lines(torch_script=False)
+    full_batch = ["loss, grads = loss_and_gradients(x, y)", "print(t, loss)",
+                  "losses.append(loss)", "step(grads)"]
+
+    def batch(size):
+        return [f"batch = order[start:start + {size}]",
+                "loss_value, grads = loss_and_gradients(x[batch], y[batch])",
+                r.epoch_accumulate()[0], "step(grads)"]
+
+    out += r.loop_lines(False, full_batch, batch)
     return "\n".join(out) + "\n"
 
 

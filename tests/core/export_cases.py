@@ -1,15 +1,21 @@
-"""Fixed networks for the script-export tests and for tests/fixtures/make_export_reference.py.
+"""Networks for the script-export tests and for tests/fixtures/make_export_reference.py.
 
 Every number in the fixed cases — data, weights, settings — is a small dyadic fraction
 drawn from numpy's frozen legacy RandomState, so the exported script's text is the same
 on every machine and its SHA-256 can vouch that the committed torch output belongs to
 exactly that script.  Between them the cases cover every loss, every activation, SGD,
 momentum and Adam, L2, clipping, full batch, shuffled and unshuffled mini-batches with a
-short last batch.
+short last batch.  The RESUMED cases put a fixed case where a run might stand later — an
+optimiser with momentum buffers or Adam moments (dyadic too), a shuffler that has drawn
+its permutations, an epoch half done, a batch size waiting for the next epoch — so the
+committed torch output also holds the scripts that go on with a run.  The trained cases
+come from real training (their scripts' text depends on the machine's rounding, so they
+are checked live only).
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -38,6 +44,18 @@ FIXED = {
 }
 
 
+RESUMED = {
+    # name: the FIXED case, where its run stands (epochs done, batches of the next one
+    # done), and the batch size asked for from the next epoch on if it changed
+    "adam_resumed_mid_epoch": ("cross_entropy_adam_shuffled", dict(epoch=4, batches=2)),
+    "momentum_clip_resumed": ("half_sse_momentum_clip", dict(epoch=10, batches=0)),
+    "bce_ordered_resumed_mid_epoch": ("bce_sgd_ordered_batches", dict(epoch=2, batches=2)),
+    "momentum_shuffled_resumed_then_single_samples": (
+        "mse_softmax_momentum_shuffled", dict(epoch=6, batches=1, later_batch_size=1)),
+}
+REFERENCE = [*FIXED, *RESUMED]     # the cases whose torch output is committed
+
+
 def _dyadic(rng, shape, scale=8):
     return rng.randint(-2 * scale, 2 * scale + 1, size=shape) / scale
 
@@ -63,8 +81,45 @@ def fixed_case(name):
     return Trainer(net, X, Y, config), dataset, f"export test {name}"
 
 
+def resumed_case(name):
+    """(trainer, dataset, title): a FIXED case put where a run might stand after training.
+    The state is made up (dyadic, like the weights) but is one the app can be in: the
+    step count, the shuffler's permutations and the epoch's order follow from the epoch
+    and batch; the script must go on from it exactly as the app does."""
+    base, where = RESUMED[name]
+    trainer, dataset, title = fixed_case(base)
+    epoch, batches = where["epoch"], where["batches"]
+    rng = np.random.RandomState(100 + sorted(RESUMED).index(name))
+    n, size, n_params = trainer.n, trainer.batch_size, trainer.net.n_params
+    shuffler = np.random.RandomState(np.random.SeedSequence(trainer.config.seed).generate_state(4))
+    order = np.arange(n)
+    if size < n and trainer.config.shuffle:
+        for _ in range(epoch + (batches > 0)):     # one permutation per epoch begun
+            order = shuffler.permutation(n)
+    steps = epoch * trainer.batches_per_epoch + batches
+    optimizer = trainer.optimizer.state()
+    optimizer["step_count"] = steps
+    for key in ("velocity", "exp_avg"):
+        if optimizer[key] is not None:
+            optimizer[key] = _dyadic(rng, n_params, 64) / 4
+    if optimizer["exp_avg_sq"] is not None:      # > 0: Adam divides by its root
+        optimizer["exp_avg_sq"] = ((np.abs(_dyadic(rng, n_params, 64)) + 1) / 256) ** 2
+    trainer.restore(dataclasses.replace(
+        trainer.state(), optimizer=optimizer, rng=shuffler.get_state(), order=order, epoch=epoch,
+        steps=steps, batch_in_epoch=batches, epoch_loss_sum=0.75 * batches * size,
+        epoch_samples=batches * size))
+    if "later_batch_size" in where:
+        trainer.set_batch_size(where["later_batch_size"])
+    return trainer, dataset, f"export test {name}"
+
+
+def reference_case(name):
+    return fixed_case(name) if name in FIXED else resumed_case(name)
+
+
 def trained_cases():
-    """Networks exported after training (current weights ≠ initial weights)."""
+    """Networks exported after real training (current weights ≠ initial weights), at an
+    epoch's end or half-way through one."""
     sc = load_scenario("lecture-house-prices", seed=3)
     lecture = sc.make_trainer()
     lecture.run_epochs(25)
@@ -78,9 +133,37 @@ def trained_cases():
         batch_size=12, seed=5))
     adam.run_epochs(3)
     adam.run_batches(2)    # exported mid-epoch
+    sine = load_dataset("sine", n=40, seed=3)
+    momentum = Trainer(Network([1, 6, 1], ["tanh", "linear"], init="xavier", seed=6), sine.X, sine.Y,
+                       TrainConfig(loss="mse", optimizer=OptimizerConfig(
+                           name="momentum", lr=0.05, momentum=0.9, l2=1e-3, clip=1.0)))
+    momentum.run_epochs(50)
+    adam_batches = Trainer(Network([1, 6, 1], ["relu", "linear"], init="he", seed=7), sine.X, sine.Y,
+                           TrainConfig(loss="half_sse", optimizer=OptimizerConfig(name="adam", lr=0.01),
+                                       batch_size=16, seed=8))
+    adam_batches.run_epochs(5)
+    noisy_sc = load_scenario("noisy-minibatches")
+    noisy = noisy_sc.make_trainer()
+    noisy.run_epochs(5)
+    noisy.run_batches(37)
+    # Switched to whole-set training half-way through an epoch of single samples: the
+    # epoch finishes sample by sample, then full batch (the change waits, as in the app).
+    noisy_then_full = noisy_sc.make_trainer()
+    noisy_then_full.run_epochs(2)
+    noisy_then_full.run_batches(60)
+    noisy_then_full.set_batch_size(None)
+    # Trained with SGD, then switched to momentum: a new optimiser, no step taken yet.
+    switched = load_scenario("lecture-pytorch", seed=2).make_trainer()
+    switched.run_epochs(10)
+    switched.set_optimizer(OptimizerConfig(name="momentum", lr=1e-4, momentum=0.5))
     return {"lecture_house_prices_trained": (lecture, sc.dataset, sc.title),
             "lecture_pytorch_trained": (torch_listing, listing.dataset, listing.title),
-            "moons_adam_mid_epoch": (adam, ds, "moons, Adam, mini-batches")}
+            "moons_adam_mid_epoch": (adam, ds, "moons, Adam, mini-batches"),
+            "sine_momentum_full_batch": (momentum, sine, "sine, momentum, full batch"),
+            "sine_adam_batches_of_16": (adam_batches, sine, "sine, Adam, batches of 16"),
+            "noisy_minibatches_mid_epoch": (noisy, noisy_sc.dataset, noisy_sc.title),
+            "noisy_then_full_batch": (noisy_then_full, noisy_sc.dataset, noisy_sc.title),
+            "sgd_then_momentum": (switched, listing.dataset, listing.title)}
 
 
 def script(kind, case, epochs=EPOCHS):
@@ -93,25 +176,31 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def app_losses(trainer, epochs=EPOCHS) -> np.ndarray:
-    """What the app does with the exported weights: a fresh Trainer (new optimiser, new
-    shuffler) on a copy of the network, trained `epochs` epochs."""
-    fresh = Trainer(trainer.net.copy(), trainer.X, trainer.Y, copy.deepcopy(trainer.config))
-    fresh.run_epochs(epochs)
-    return fresh.history.loss.arrays()[1]
+def app_losses(trainer, epochs=EPOCHS):
+    """What the app does if it trains on from where `trainer` stands: (epochs, losses) of
+    the next `epochs` epochs (finishing a half-done one counts as one).  A copy goes on,
+    so the case stays where it was exported."""
+    twin = Trainer(trainer.net.copy(), trainer.X, trainer.Y, copy.deepcopy(trainer.config))
+    twin.restore(trainer.state())
+    if hasattr(trainer, "_pending_batch_size"):      # a batch size waiting for the next epoch
+        twin.set_batch_size(trainer._pending_batch_size)
+    # One epoch a call: run_epochs(n) overshoots when a waiting batch size changes the
+    # number of batches per epoch (it counts the new epochs' batches with the old size).
+    for _ in range(epochs):
+        assert twin.run_epochs(1) == 1
+    return twin.history.loss.arrays()
 
 
 def parse_losses(output: str) -> dict:
-    """Split a run's stdout (blocks headed '=== name') into {name: losses}."""
+    """Split a run's stdout (blocks headed '=== name') into {name: (epochs, losses)}."""
     runs, current = {}, None
     for line in output.splitlines():
         if line.startswith("=== "):
             current = runs.setdefault(line[4:].strip(), [])
         elif line.strip():
             epoch, loss = line.split()
-            assert int(epoch) == len(current)
-            current.append(float(loss))
-    return {k: np.array(v) for k, v in runs.items()}
+            current.append((int(epoch), float(loss)))
+    return {k: (np.array([e for e, _ in v], np.int64), np.array([l for _, l in v])) for k, v in runs.items()}
 
 
 RUNNER = """

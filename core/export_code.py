@@ -92,7 +92,7 @@ class _Run:
         self.acts = list(net.activation_names)
         self.loss = t.config.loss
         self.opt = t.config.optimizer
-        batch = getattr(t, "_pending_batch_size", t.config.batch_size)
+        batch = t.next_batch_size
         self.batch_size = None if not batch or batch >= t.n else int(batch)
         self.shuffle = bool(t.config.shuffle)
         self.seed = int(t.config.seed)

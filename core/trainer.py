@@ -184,6 +184,12 @@ class Trainer:
         if self.batch_in_epoch == 0:
             self._apply_pending_batch_size()
 
+    @property
+    def next_batch_size(self):
+        """The batch-size setting the next epoch starts with (None = full batch): one chosen
+        mid-epoch waits for the epoch boundary."""
+        return getattr(self, "_pending_batch_size", self.config.batch_size)
+
     def _apply_pending_batch_size(self):
         if hasattr(self, "_pending_batch_size"):
             self.config.batch_size = self._pending_batch_size
@@ -287,6 +293,10 @@ class Trainer:
         while self.epoch - start < count and not self.diverged:
             if should_stop is not None and should_stop():
                 break
+            if self.batch_in_epoch == 0:
+                # A batch size chosen mid-epoch starts now: count this epoch's batches in it
+                # (counted in the old size, 200 samples became 200 full-batch epochs).
+                self._apply_pending_batch_size()
             remaining = self.batches_per_epoch - self.batch_in_epoch
             if self.run_batches(remaining) < remaining:
                 break

@@ -179,7 +179,7 @@ def _state_bytes(state) -> int:
 def _asked_batch_size(trainer):
     # The Trainer keeps a batch size that waits for the next epoch to itself; read it the
     # way core/export_code.py and core/session.py do.
-    return getattr(trainer, "_pending_batch_size", trainer.config.batch_size)
+    return trainer.next_batch_size
 
 
 def _least_needed(steps: np.ndarray) -> int:

@@ -343,3 +343,12 @@ def test_an_output_fused_with_its_loss_is_never_called_saturated():
     assert fused["saturated_fraction"] == [pytest.approx(1 / 3), 0.0]
     assert not fused["saturated_units"][1].any() and fused["saturated_units"][0][0]
     assert squared["saturated_fraction"][1] == 1.0 and squared["saturated_units"][1].all()
+
+
+def test_run_epochs_after_a_batch_size_chosen_mid_epoch_runs_exactly_that_many_epochs():
+    trainer = load_scenario("noisy-minibatches").make_trainer()      # batches of one sample
+    trainer.run_epochs(2)
+    trainer.run_batches(60)                                            # in the middle of epoch 2
+    trainer.set_batch_size(None)                                       # full batch from epoch 3
+    assert trainer.run_epochs(3) == 3 and trainer.epoch == 5
+    assert trainer.batch_in_epoch == 0 and trainer.batch_size == trainer.n

@@ -55,9 +55,11 @@ def test_the_range_test_pauses_training_first(make_window, qtbot):
 
 
 def test_a_range_test_the_trainer_refuses_says_why(make_window, qtbot):
-    window = make_window("exploding-gradients")
-    window.play()
-    qtbot.waitUntil(lambda: bool(window.last_frame().banner), timeout=TIMEOUT)
+    # A weight so large the loss overflows (after a divergence the window shows the last
+    # finite state, from which a range test may run).
+    window = make_window("lecture-pytorch")
+    future = window.edit_weight(16, "1e300")            # w17: the linear output ≈ 1e300
+    qtbot.waitUntil(future.done, timeout=TIMEOUT)
     window.wait_until_drawn()
     tool = window.lr_range
     future = tool.run()

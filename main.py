@@ -9,6 +9,7 @@ import contextlib
 import os
 import sys
 
+from core.csv_format import counted
 from core.errors import BackpropLabError
 
 
@@ -213,7 +214,7 @@ def explain(args, setup: Setup) -> int:
     epochs = args.epochs or 0
     if epochs:
         trainer.run_epochs(epochs)
-    where = (f"after {trainer.epoch} epochs of training" if epochs else
+    where = (f"after {counted(trainer.epoch, 'epoch')} of training" if epochs else
              "at the starting weights" if trainer.epoch == 0 else f"at epoch {trainer.epoch}")
     explanation = explain_chain(trainer.net, trainer.X, trainer.Y, trainer.loss_fn,
                                 args.explain, sample)
@@ -318,10 +319,10 @@ def run_headless(args) -> int:
     trainer = setup.trainer
     net, opt = trainer.net, trainer.config.optimizer
     print(f"{setup.title}\nnetwork {net.describe()}, loss {trainer.loss_fn.name}, "
-          f"η = {opt.lr:g}, {setup.epochs} epochs")
+          f"η = {opt.lr:g}, {counted(setup.epochs, 'epoch')}")
     record = train_and_report(trainer, setup.epochs, setup.name, quiet=args.quiet)
     record.update(seed=net.seed, remedy=bool(setup.scenario and setup.scenario.remedy_applied))
-    print(f"final loss {record['final_loss']}  ({record['epochs_run']} epochs, "
+    print(f"final loss {record['final_loss']}  ({counted(record['epochs_run'], 'epoch')}, "
           f"{record['epochs_per_second'] or 0:.0f} epochs/s)")
     if setup.dataset.task == "classification":
         from core.csv_dataset import accuracy_summary

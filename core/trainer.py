@@ -139,12 +139,19 @@ class Trainer:
         self._gradient_before_training()
 
     def _gradient_before_training(self):
-        """Before the first step `grad` is ∂E/∂w at the initial weights over the whole
-        training set (what a full-batch first step uses), not zeros: the gradient colours
-        and the hover tell the truth at epoch 0 (vanishing-gradients opens in that mode)."""
+        """Before the first step `grad` is ∂E/∂w at the initial weights over the training
+        set (what a full-batch first step uses), not zeros: the gradient colours and the
+        hover tell the truth at epoch 0 (vanishing-gradients opens in that mode).  On a big
+        data set (more than DIAGNOSTIC_SAMPLES rows) it is estimated on the diagnostic rows,
+        so building a trainer never costs a pass over a million rows; a summed loss is
+        scaled up to the whole set."""
+        rows = self._diag_rows
+        X, Y = (self.X, self.Y) if len(rows) == self.n else (self.X[rows], self.Y[rows])
         with np.errstate(all="ignore"):
-            self.net.forward_backward_into(self.X, self.Y, self.loss_fn,
-                                           self._workspace(self.n), self._grad_blocks)
+            self.net.forward_backward_into(X, Y, self.loss_fn, Workspace(self.net, len(X)),
+                                           self._grad_blocks)
+            if len(X) < self.n and self.loss_fn.reduction == "sum":
+                self.grad *= self.n / len(X)
         if not np.isfinite(self.grad).all():       # no NaN into the view, even at the start
             self.grad[...] = 0.0
 

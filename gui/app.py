@@ -105,7 +105,8 @@ def open_window(args, setup):
         for warning in setup.session.warnings:
             window.show_message(warning, 15000)
     elif setup is not None:
-        window.csv.show_imported(setup.csv_scenario, args.data, setup.csv_options, setup.notes)
+        window.csv.show_imported(setup.csv_scenario, args.data, setup.csv_options, setup.notes,
+                                 setup.csv_sha256)
     if args.lr is not None and not args.load_session:   # a session's --lr is in its trainer
         window.set_learning_rate(args.lr)
     return window

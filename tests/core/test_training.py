@@ -352,3 +352,16 @@ def test_run_epochs_after_a_batch_size_chosen_mid_epoch_runs_exactly_that_many_e
     trainer.set_batch_size(None)                                       # full batch from epoch 3
     assert trainer.run_epochs(3) == 3 and trainer.epoch == 5
     assert trainer.batch_in_epoch == 0 and trainer.batch_size == trainer.n
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_sse"])
+def test_on_a_big_data_set_the_first_gradient_is_estimated_on_the_diagnostic_rows(loss):
+    from core.datasets import load_dataset
+    from core.trainer import DIAGNOSTIC_SAMPLES
+    data = load_dataset("sine", n=3 * DIAGNOSTIC_SAMPLES, seed=2)
+    net = Network([1, 8, 1], ["tanh", "linear"], init="xavier", seed=0)
+    trainer = Trainer(net, data.X, data.Y, TrainConfig(loss=loss, optimizer=OptimizerConfig(lr=0.01)))
+    _, full = net.loss_and_gradients(data.X, data.Y, loss)
+    estimate = trainer.grad
+    cosine = estimate @ full.flat / (np.linalg.norm(estimate) * np.linalg.norm(full.flat))
+    assert cosine > 0.99 and 0.8 < np.linalg.norm(estimate) / np.linalg.norm(full.flat) < 1.25

@@ -544,7 +544,12 @@ class SessionActions(QObject):
                 self._update_title()
                 self.window.show_message(f"Restored the training autosaved on {saved}: save it to keep it")
                 restored = True
-            path.unlink(missing_ok=True)
+            if restored and self._hold_lock():
+                # The copy becomes this window's own recovery file: a second crash before
+                # the next autosave must not lose the training again.
+                os.replace(path, self.recovery_path)
+            else:
+                path.unlink(missing_ok=True)
         finally:
             lock.unlock()
         return restored

@@ -221,6 +221,9 @@ def test_autosave_keeps_a_recovery_copy_that_an_unclean_exit_offers_to_restore(m
     assert restored.epoch == 6 and np.array_equal(restored.params, trained.params)
     assert second.isWindowModified() and second.sessions.path is None
     assert not orphan.exists() and not orphan.with_suffix(".lock").exists()
+    # Until the next autosave the restored copy is the second window's own recovery file,
+    # so a second crash does not lose it.
+    assert load_session(second.sessions.recovery_path).trainer.epoch == 6
     assert second.sessions.offer_recovery() is False            # nothing left to offer
 
 

@@ -341,6 +341,13 @@ class Trainer:
         self.net.forward_into(X, ws)
         return self.loss_fn.value(ws.alphas[-1], ws.betas[-1], Y), ws.betas
 
+    def estimated_loss(self) -> float:
+        """E over the training set, estimated on the diagnostic rows (exact when the data
+        set has no more than DIAGNOSTIC_SAMPLES rows; a summed loss scaled up)."""
+        rows = self._diag_rows
+        loss = self.evaluate(self.X[rows], self.Y[rows])[0]
+        return loss * self.n / len(rows) if self.loss_fn.reduction == "sum" else loss
+
     def test_loss(self) -> float:
         if self.X_test is None:
             return math.nan

@@ -825,9 +825,13 @@ class TrainingWorker(QObject):
         # E at the weights before its update: after the first Step it repeated E(w₀)).
         # On big data sets that pass would cost a frame: there the last epoch's loss.
         loss_now = snapshot.loss if math.isfinite(snapshot.loss) else snapshot.batch_loss
-        if t.steps == 0 or t.n <= EXACT_LOSS_ROWS:
-            with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if t.n <= EXACT_LOSS_ROWS:
                 loss_now = float(t.evaluate(t.X, t.Y)[0])
+            elif t.steps == 0:
+                # Before the first epoch of a big data set: E estimated on the diagnostic
+                # rows (a full pass here would hold the window for half a second).
+                loss_now = t.estimated_loss()
         frame = Frame(
             run_id=self.run_id, snapshot=snapshot, loss_from=start, loss_epochs=loss_epochs,
             loss_values=loss_values, log_from=log_from,

@@ -365,3 +365,15 @@ def test_on_a_big_data_set_the_first_gradient_is_estimated_on_the_diagnostic_row
     estimate = trainer.grad
     cosine = estimate @ full.flat / (np.linalg.norm(estimate) * np.linalg.norm(full.flat))
     assert cosine > 0.99 and 0.8 < np.linalg.norm(estimate) / np.linalg.norm(full.flat) < 1.25
+
+
+def test_the_estimated_loss_is_exact_on_small_data_and_close_on_big():
+    from core.datasets import load_dataset
+    from core.trainer import DIAGNOSTIC_SAMPLES
+    small = load_scenario("lecture-house-prices").make_trainer()
+    assert small.estimated_loss() == small.evaluate(small.X, small.Y)[0]
+    data = load_dataset("sine", n=3 * DIAGNOSTIC_SAMPLES, seed=4)
+    for loss in ("mse", "half_sse"):
+        net = Network([1, 8, 1], ["tanh", "linear"], init="xavier", seed=0)
+        big = Trainer(net, data.X, data.Y, TrainConfig(loss=loss, optimizer=OptimizerConfig(lr=0.01)))
+        assert big.estimated_loss() == pytest.approx(big.evaluate(big.X, big.Y)[0], rel=0.1)

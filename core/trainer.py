@@ -313,10 +313,10 @@ class Trainer:
         # The lecture's loop, with nothing per epoch but the step and the bookkeeping.
         self._order = np.arange(self.n)
         self._Xo, self._Yo = self.X, self.Y
-        # x is loaded into the workspace once per call: it does not change between epochs.
+        # x goes into the workspace once: a trainer's data set never changes.
         Y, step = self.Y, self._step_loaded
         ws = self._workspace(self.n)
-        ws.load(self.X)
+        ws.ensure_loaded(self.X)
         append, log_every = self.history.loss.append, self.log_every
         done = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     files = p.add_argument_group("sessions and exports")
     files.add_argument("--save-session", metavar="S.json", help="save the session after training")
     files.add_argument("--load-session", metavar="S.json", help="continue a saved session")
+    files.add_argument("--embedded-data", action="store_true",
+                       help="with --load-session: train on the session's own copy of the data "
+                            "even if its CSV file has changed since")
     files.add_argument("--export-pytorch", metavar="OUT.py", help="write a runnable PyTorch script")
     files.add_argument("--export-numpy", metavar="OUT.py", help="write a runnable numpy script")
     files.add_argument("--export-figures", metavar="DIR", help="write the graph and plots as PNG/SVG")
@@ -109,7 +112,10 @@ class Setup:
 
 def check_data_flags(args):
     """Flags that mean nothing without another are refused, not ignored: the CSV flags
-    without --data (and a CSV run has no scenario), --sample without --explain."""
+    without --data (and a CSV run has no scenario), --sample without --explain,
+    --embedded-data without --load-session."""
+    if args.embedded_data and not args.load_session:
+        raise UsageError("--embedded-data belongs to --load-session S.json")
     if args.scenario is not None and not args.scenario.strip():
         raise UsageError("--scenario needs a name (see --list-scenarios)")
     if args.sample is not None and not args.explain:
@@ -181,12 +187,15 @@ def setup_from_session(args) -> Setup:
     """Continue a saved session exactly.  Without --epochs it trains 0 epochs: it is
     loaded, reported and (with the export flags) exported or re-saved as it stands.
     --lr and --log-every change the loaded settings; what made the run cannot change."""
-    from core.session import load_session
+    from core.session import CsvChangedError, load_session
     for flag, given in (("--scenario", args.scenario), ("--data", args.data),
                         ("--seed", args.seed is not None), ("--remedy", args.remedy)):
         if given:
             raise UsageError(f"--load-session continues a saved run; it cannot be combined with {flag}")
-    session = load_session(args.load_session)
+    try:
+        session = load_session(args.load_session, check_csv=not args.embedded_data)
+    except CsvChangedError as e:
+        raise CsvChangedError(f"{e} (--embedded-data)") from None
     for warning in session.warnings:
         print(f"main.py: note: {warning}", file=sys.stderr)
     trainer = session.trainer

@@ -427,4 +427,10 @@ def test_a_headless_csv_session_names_its_file_and_notices_a_change(tmp_path, ca
     assert source["options"]["target"] == "y" and len(source["sha256"]) == 64
     csv_path.write_text("x,y\n" + "\n".join(rows[:-1]) + "\n", encoding="utf-8")
     code, err = run(["--headless", "--quiet", "--load-session", str(saved), "--epochs", "1"], capsys)
-    assert code == 2 and "plants.csv has changed since" in err
+    assert code == 2 and "plants.csv has changed since" in err and "--embedded-data" in err
+    # ... and the session's own copy of the data can still be trained on, on request.
+    code, err = run(["--headless", "--quiet", "--load-session", str(saved), "--epochs", "1",
+                     "--embedded-data"], capsys)
+    assert code == 0, err
+    code, err = run(["--headless", "--embedded-data"], capsys)
+    assert code == 2 and "--load-session" in err

@@ -336,7 +336,10 @@ def run_headless(args) -> int:
     if setup.dataset.task == "classification":
         from core.csv_dataset import accuracy_summary
         print(accuracy_summary(net, setup.dataset))
-    metric = measure(setup.scenario.name, trainer) if setup.scenario is not None else None
+    session = getattr(setup, "session", None)
+    scenario_name = (setup.scenario.name if setup.scenario is not None else      # (a session
+                     session.source.scenario if session is not None else None)   # goes on too)
+    metric = measure(scenario_name, trainer) if scenario_name else None
     if metric is not None:          # a failure scenario: did it fail, did the remedy fix it?
         print(f"{metric.verdict}: {metric.sentence}")
         record["metric"] = finite_or_none(metric.to_dict())

@@ -434,3 +434,12 @@ def test_a_headless_csv_session_names_its_file_and_notices_a_change(tmp_path, ca
     assert code == 0, err
     code, err = run(["--headless", "--embedded-data"], capsys)
     assert code == 2 and "--load-session" in err
+
+
+def test_a_continued_scenario_session_still_gets_its_verdict(tmp_path, capsys):
+    saved = tmp_path / "noisy.json"
+    code, _ = run(["--headless", "--quiet", "--scenario", "noisy-minibatches", "--epochs", "12",
+                   "--save-session", str(saved)], capsys)
+    assert code == 0
+    assert main(["--headless", "--quiet", "--load-session", str(saved), "--epochs", "12"]) == 0
+    assert "failure: with batches of 1" in capsys.readouterr().out

@@ -282,10 +282,11 @@ def save_and_export(args, setup: Setup):
         save_session(args.save_session, trainer, data_source(args, setup), view, name=setup.name,
                      title=setup.title)
     script_epochs = setup.epochs or 100
-    if args.export_pytorch:
-        export_pytorch(args.export_pytorch, trainer, script_epochs, setup.dataset, setup.title)
-    if args.export_numpy:
-        export_numpy(args.export_numpy, trainer, script_epochs, setup.dataset, setup.title)
+    for script, export in ((args.export_pytorch, export_pytorch), (args.export_numpy, export_numpy)):
+        if script:
+            data = export(script, trainer, script_epochs, setup.dataset, setup.title, data_source(args, setup))
+            if data is not None:    # too big to embed: the script loads it from beside itself
+                print(f"{script}: the data are in {data} beside it (too many to embed)")
     if args.export_figures:
         # Last: the window's training thread takes the trainer over.
         from gui.figure_export import export_figures

@@ -9,10 +9,13 @@ also has state besides its weights, and the script restores it in one block head
 "Where the app stopped": the optimiser's (momentum buffers; Adam's step count and
 moments), the shuffler's position and, in an epoch half done, that epoch's order, the
 batches still to come and the loss of those done.  The data are embedded as the network
-sees them (after the data set's transform).  Mini-batches come in the app's order: the
-script draws its permutations from numpy's RandomState seeded as core/trainer.py seeds
-it, and draws the app's past permutations again first, so even shuffled runs match batch
-for batch.  A network that has not trained yet gets no such block.
+sees them (after the data set's transform); a data set too big to read or run as text
+(more than EMBED_MAX_SAMPLES samples or EMBED_MAX_NUMBERS numbers) goes instead, float64
+and exactly, into `<script stem>_data.npz` beside the script, which loads it from its own
+folder.  Mini-batches come in the app's order: the script draws its permutations from
+numpy's RandomState seeded as core/trainer.py seeds it, and draws the app's past
+permutations again first, so even shuffled runs match batch for batch.  A network that
+has not trained yet gets no "Where the app stopped" block.
 
 Loss mapping (the engine's definitions, core/losses.py):
     half_sse              0.5 * MSELoss(reduction='sum')      (the lecture's E)
@@ -25,17 +28,25 @@ from __future__ import annotations
 
 import base64
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write, atomic_write_text
 from .datasets import Dataset
 from .errors import ExportError
 from .network import _layer_views
 from .numbering import layer_offsets, neuron_name
 from .trainer import Trainer
+
+# Up to this many samples, and numbers in x and y together, the data are written into the
+# script: it stands alone and a reader sees them.  Beyond, the text is unreadable and big
+# (a 1 000 000 × 20 set made a 340 MB script that ran out of memory parsing its literal),
+# so the data go beside the script in a binary .npz.
+EMBED_MAX_SAMPLES = 2_000
+EMBED_MAX_NUMBERS = 50_000
 
 FUSED = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
 TORCH_MODULES = {"sigmoid": "torch.nn.Sigmoid()", "tanh": "torch.nn.Tanh()",
@@ -74,11 +85,14 @@ def _w_list(indices) -> str:
 
 @dataclass
 class _Run:
-    """What a script needs to know, read once from the trainer."""
+    """What a script needs to know, read once from the trainer.  `source`: where the data
+    came from (core.session.DataSource), named in a script whose data are in a file."""
     trainer: Trainer
     dataset: Dataset | None
     epochs: int
     title: str
+    filename: str = "script.py"
+    source: object = None
 
     def __post_init__(self):
         t = self.trainer
@@ -106,6 +120,8 @@ class _Run:
         for name, a in (("weights", net.params), ("inputs", self.x), ("targets", self.y)):
             if not np.all(np.isfinite(a)):
                 raise ExportError(f"the {name} hold NaN or infinity; nothing to export")
+        embeds = t.n <= EMBED_MAX_SAMPLES and self.x.size + self.y.size <= EMBED_MAX_NUMBERS
+        self.data_file = None if embeds else f"{Path(self.filename).stem}_data.npz"
         # Where the app stands: all zero for a network that has not trained yet.
         s = t.state()
         self.epoch, self.steps = int(s.epoch), int(s.optimizer["step_count"])
@@ -177,8 +193,10 @@ class _Run:
             *([f"{opt}, {batches}.", exported] if self.mid_epoch else [f"{opt}, {batches}.  {exported}"]),
             "",
             "The weights below are the app's current weights, written exactly (each float64 as",
-            "the shortest decimal that reads back to the same number), and the data are",
-            "embedded as the network sees them.",
+            *(["the shortest decimal that reads back to the same number), and the data are",
+               "embedded as the network sees them."] if self.data_file is None else
+              ["the shortest decimal that reads back to the same number); the data, as the",
+               f"network sees them, are in {self.data_file}, which must stay beside this script."]),
         ]
         if self.resumed:
             lines += [
@@ -188,7 +206,10 @@ class _Run:
                 "epochs, are the ones the app gets training on (to ~1e-12).",
             ]
         else:
-            lines[-1] += "  Training starts afresh from these weights"
+            if self.data_file is None:
+                lines[-1] += "  Training starts afresh from these weights"
+            else:
+                lines.append("Training starts afresh from these weights")
             lines += [
                 "with a new optimiser, as Backprop Lab does with a network it is handed, so the",
                 "losses printed here equal the app's for the same epochs (to ~1e-12).",
@@ -197,7 +218,9 @@ class _Run:
             lines += ["", f"The app trains this network in {net.dtype}; this script computes in",
                       "float64, so the losses agree only to float32 precision."]
         if t.X_test is not None:
-            lines += ["", "The app's held-out test set is not part of this script."]
+            lines += ["", "The app's held-out test set is not part of this script."] if not self.data_file \
+                else ["", f"{self.data_file} also holds the app's held-out test set (x_test, y_test),",
+                      "unused here."]
         lines += ["", f"Run it with:  {run_line}", '"""']
         return "\n".join(lines)
 
@@ -215,11 +238,50 @@ class _Run:
             for name, m, s in zip(ds.target_names, np.ravel(ds.y_mean), np.ravel(ds.y_std)):
                 lines.append(f"#   {name}: mean {number(m)}, std {number(s)}")
         if self.labels is not None and ds.classes:
-            lines.append(f"# y holds class indices 0..{len(ds.classes) - 1} "
+            held = "y holds class indices" if self.data_file is None else "y's one-hot columns are"
+            lines.append(f"# {held} 0..{len(ds.classes) - 1} "
                          f"(classes {', '.join(map(str, ds.classes))}).")
         return lines
 
-    def data_lines(self) -> list[str]:
+    def source_comment(self) -> list[str]:
+        """Where the data in the file came from: a CSV file and how it was imported, or a
+        scenario."""
+        s = self.source
+        kind = getattr(s, "kind", None)
+        if kind == "csv":
+            options = ", ".join(f"{k}={v!r}" for k, v in (s.csv_options or {}).items()
+                                if v is not None and v != {} and v != [])
+            lines = ["# Made from the CSV file", f"#   {s.csv_path}"]
+            if s.csv_sha256:
+                lines.append(f"#   (SHA-256 {s.csv_sha256} as read)")
+            text = f"imported with {options}." if options else "imported with the default options."
+            return lines + textwrap.wrap(text, 90, initial_indent="# ", subsequent_indent="#   ",
+                                         break_long_words=False, break_on_hyphens=False)
+        if kind == "scenario" and s.scenario:
+            remedy = ", remedy applied" if s.remedy else ""
+            return [f"# Made by Backprop Lab's scenario {s.scenario!r} (seed {s.seed}{remedy})."]
+        return []
+
+    def data_arrays(self) -> dict:
+        """What the data file holds: the arrays the app trains (and tests) on, float64."""
+        t = self.trainer
+        arrays = {"x": self.x, "y": self.y}
+        if t.X_test is not None:
+            arrays.update(x_test=t.X_test.astype(np.float64), y_test=t.Y_test.astype(np.float64))
+        return arrays
+
+    def data_lines(self, torch_script: bool = False) -> list[str]:
+        if self.data_file is not None:
+            lines = self.data_comment()
+            lines[1:1] = self.source_comment()
+            return lines + [
+                f"# {self.trainer.n:,} samples are too many to write out here: x and y (float64, exactly",
+                f"# as the app has them) are in {self.data_file}, which must stay beside this script.",
+                f"with np.load(Path(__file__).with_name({self.data_file!r}), allow_pickle=False) as data:",
+                '    x, y = data["x"], data["y"]',
+                *(["y = y.argmax(axis=1)   # one-hot rows → class indices, CrossEntropyLoss's targets"]
+                  if torch_script and self.labels is not None else []),
+                "N = len(x)"]
         lines = self.data_comment() + [f"x = np.array({_matrix(self.x, '')})"]
         if self.labels is not None:
             lines.append(f"y = np.array([{', '.join(str(int(c)) for c in self.labels)}])")
@@ -269,7 +331,8 @@ class _Run:
         return self.resumed and self.opt.name != "sgd" and self.steps > 0
 
     def imports(self) -> list[str]:
-        return ["import base64"] if self.embeds_optimizer_state else []
+        return ((["import base64"] if self.embeds_optimizer_state else [])
+                + (["from pathlib import Path"] if self.data_file is not None else []))
 
     def shuffler_line(self) -> str:
         return f"shuffler = np.random.RandomState(np.random.SeedSequence({self.seed}).generate_state(4))"
@@ -461,8 +524,14 @@ def _same_random_state(a, b) -> bool:
 
 # -- PyTorch ---------------------------------------------------------------------------------
 def pytorch_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None,
-                   title: str = "Backprop Lab network", filename: str = "script.py") -> str:
-    r = _Run(trainer, dataset, int(epochs), title)
+                   title: str = "Backprop Lab network", filename: str = "script.py",
+                   source=None) -> str:
+    """The script's text; one whose data are too big to embed loads them from the data file
+    that export_pytorch writes beside it."""
+    return _pytorch(_Run(trainer, dataset, int(epochs), title, filename, source))
+
+
+def _pytorch(r: _Run) -> str:
     L = r.n_layers
     modules, linear_index = [], []
     for l in range(L):
@@ -472,11 +541,11 @@ def pytorch_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None
         if act == "linear" or (l == L - 1 and FUSED.get(r.loss) == act):
             continue
         modules.append(f"{TORCH_MODULES[act]},")
-    out = [r.header("A PyTorch script", f"python {filename}    (needs numpy and torch)"),
+    out = [r.header("A PyTorch script", f"python {r.filename}    (needs numpy and torch)"),
            *r.imports(), "import numpy as np", "import torch", "",
            "# The app computes in float64; so does this script.",
            "torch.set_default_dtype(torch.float64)", ""]
-    out += r.data_lines()
+    out += r.data_lines(torch_script=True)
     out += ["x = torch.tensor(x)", "y = torch.tensor(y)", "", "# Construct the model."]
     if FUSED.get(r.loss):
         out.append(f"# The app's output layer is a {FUSED[r.loss]}; {_loss_class(r.loss)} applies it "
@@ -609,15 +678,21 @@ def _numpy_loss(loss: str, k: int) -> tuple[list[str], bool]:
 
 
 def numpy_script(trainer: Trainer, epochs: int, dataset: Dataset | None = None,
-                 title: str = "Backprop Lab network", filename: str = "script.py") -> str:
-    r = _Run(trainer, dataset, int(epochs), title)
+                 title: str = "Backprop Lab network", filename: str = "script.py",
+                 source=None) -> str:
+    """The script's text; one whose data are too big to embed loads them from the data file
+    that export_numpy writes beside it."""
+    return _numpy(_Run(trainer, dataset, int(epochs), title, filename, source))
+
+
+def _numpy(r: _Run) -> str:
     L = r.n_layers
-    out = [r.header("A numpy script", f"python {filename}    (needs numpy)"),
+    out = [r.header("A numpy script", f"python {r.filename}    (needs numpy)"),
            *r.imports(), "import numpy as np", "",
            "# e^−α overflows to inf for α < −709; 1 / (1 + inf) = 0 is still the right sigmoid.",
            "np.seterr(over='ignore')", ""]
     out += r.data_lines()
-    if r.labels is not None:
+    if r.labels is not None and r.data_file is None:
         out.append(f"y = np.eye({r.sizes[-1]})[y]   # class indices → one-hot rows")
     out.append("")
     used = sorted({a for a in r.acts if a in NUMPY_ACTIVATIONS}, key=list(NUMPY_ACTIVATIONS).index)
@@ -715,12 +790,36 @@ def _numpy_optimizer(o) -> list[str]:
 
 # -- writing ---------------------------------------------------------------------------------
 def export_pytorch(path, trainer: Trainer, epochs: int, dataset: Dataset | None = None,
-                   title: str = "Backprop Lab network"):
-    path = Path(path)
-    atomic_write_text(path, pytorch_script(trainer, epochs, dataset, title, path.name))
+                   title: str = "Backprop Lab network", source=None) -> Path | None:
+    """Write the PyTorch script to `path`; returns the data file written beside it, or None
+    when the data are embedded.  `source`: where the data came from (a DataSource)."""
+    return _write(path, _pytorch, trainer, epochs, dataset, title, source)
 
 
 def export_numpy(path, trainer: Trainer, epochs: int, dataset: Dataset | None = None,
-                 title: str = "Backprop Lab network"):
+                 title: str = "Backprop Lab network", source=None) -> Path | None:
+    """Write the numpy script to `path`; returns the data file written beside it, or None
+    when the data are embedded.  `source`: where the data came from (a DataSource)."""
+    return _write(path, _numpy, trainer, epochs, dataset, title, source)
+
+
+def _write(path, make, trainer, epochs, dataset, title, source) -> Path | None:
+    """The data file first, then the script: a script is never left without its data.  If
+    the data file cannot be written, the SaveError names it and no script is written; if
+    the script cannot, a data file this export created is removed again."""
     path = Path(path)
-    atomic_write_text(path, numpy_script(trainer, epochs, dataset, title, path.name))
+    r = _Run(trainer, dataset, int(epochs), title, path.name, source)
+    text = make(r)
+    if r.data_file is None:
+        atomic_write_text(path, text)
+        return None
+    data_path = path.with_name(r.data_file)
+    existed = data_path.exists()
+    atomic_write(data_path, lambda f: np.savez(f, **r.data_arrays()), binary=True)
+    try:
+        atomic_write_text(path, text)
+    except BaseException:
+        if not existed:
+            data_path.unlink(missing_ok=True)
+        raise
+    return data_path

@@ -569,9 +569,12 @@ class SessionActions(QObject):
                 return False
         path = Path(path) if Path(path).suffix else Path(path).with_suffix(suffix)
         w.settings.setValue("export/last_folder", str(path.parent))
-        if write(path) is False:
+        written = write(path)
+        if written is False:
             return False
-        w.show_message(f"Exported {what} to {path}")
+        # A script whose data set is too big to embed loads it from a file written beside it.
+        beside = f"; its data are in {written.name} beside it" if isinstance(written, Path) else ""
+        w.show_message(f"Exported {what} to {path}{beside}")
         return True
 
     def _write_figure(self, what: str, write):
@@ -667,10 +670,10 @@ class SessionActions(QObject):
             epochs = self.ask_epochs(kind, w.scenario.epochs)
             if not epochs:
                 return False
-        dataset, title = w.dataset, w.scenario.title
+        dataset, title, source = w.dataset, w.scenario.title, self.data_source()
         stem = f"{_file_stem(w.scenario.name)}_{kind.lower()}"
         return self._export(f"the {kind} script", stem, ".py", "Python scripts (*.py)", self._write_on_worker(
-            f"{kind} script", lambda t, p: export(p, t, epochs, dataset, title)), path)
+            f"{kind} script", lambda t, p: export(p, t, epochs, dataset, title, source)), path)
 
     def export_pytorch(self, path=None, epochs: int | None = None) -> bool:
         return self._export_script("PyTorch", export_pytorch, path, epochs)

@@ -21,7 +21,7 @@ import hashlib
 import numpy as np
 
 from core import Network, OptimizerConfig, TrainConfig, Trainer, load_scenario
-from core.datasets import Dataset, load_dataset
+from core.datasets import Dataset, load_dataset, split
 from core.export_code import numpy_script, pytorch_script
 
 EPOCHS = 30
@@ -164,6 +164,29 @@ def trained_cases():
             "noisy_minibatches_mid_epoch": (noisy, noisy_sc.dataset, noisy_sc.title),
             "noisy_then_full_batch": (noisy_then_full, noisy_sc.dataset, noisy_sc.title),
             "sgd_then_momentum": (switched, listing.dataset, listing.title)}
+
+
+def big_cases():
+    """Data sets above the exporter's embedding threshold, whose scripts load their data
+    from a file beside them: more samples than EMBED_MAX_SAMPLES (classes, a test set,
+    Adam half-way through a shuffled epoch), and few samples but more numbers than
+    EMBED_MAX_NUMBERS (a fresh network, momentum, full batch)."""
+    moons = split(load_dataset("moons", n=3200, seed=4), 0.25)            # 2 400 to train on
+    adam = Trainer(Network([2, 6, 2], ["tanh", "softmax"], init="xavier", seed=5), moons.X, moons.Y,
+                   TrainConfig(loss="cross_entropy", batch_size=200, seed=6,
+                               optimizer=OptimizerConfig(name="adam", lr=0.02)),
+                   X_test=moons.X_test, Y_test=moons.Y_test)
+    adam.run_epochs(2)
+    adam.run_batches(3)
+    rng = np.random.RandomState(9)
+    X = rng.normal(size=(1000, 60))
+    wide_set = Dataset("wide", X, X[:, :3].sum(axis=1, keepdims=True),
+                       [f"x{i + 1}" for i in range(60)], ["y"])
+    wide = Trainer(Network([60, 4, 1], ["tanh", "linear"], init="xavier", seed=10), wide_set.X, wide_set.Y,
+                   TrainConfig(loss="half_sse", optimizer=OptimizerConfig(name="momentum", lr=1e-4,
+                                                                          momentum=0.9)))
+    return {"moons_2400_adam_mid_epoch": (adam, moons, "moons, 2 400 samples"),
+            "wide_60000_numbers_fresh": (wide, wide_set, "60 inputs, 1 000 samples")}
 
 
 def script(kind, case, epochs=EPOCHS):

@@ -2,8 +2,10 @@
 on with a run from where it stands (optimiser state, shuffler, an epoch half done); the
 data exports hold the history and the weights exactly, in the lecture's numbering."""
 import csv
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +14,15 @@ import numpy as np
 import pytest
 
 from core import Network, TrainConfig, Trainer, load_scenario
-from core.datasets import load_dataset, split
-from core.errors import ExportError
+from core.datasets import Dataset, load_dataset, split
+from core.errors import ExportError, SaveError
 from core.network import param_blocks
-from core.export_code import numpy_script, pytorch_script
+from core.export_code import (EMBED_MAX_NUMBERS, EMBED_MAX_SAMPLES, export_numpy, export_pytorch,
+                              numpy_script, pytorch_script)
+from core.session import DataSource
 from core.export_data import export_history_csv, export_weights_csv, export_weights_npz
-from export_cases import (EPOCHS, FIXED, REFERENCE, RUNNER, app_losses, fixed_case, parse_losses,
-                          reference_case, script, sha256, trained_cases)
+from export_cases import (EPOCHS, FIXED, REFERENCE, RUNNER, app_losses, big_cases, fixed_case,
+                          parse_losses, reference_case, script, sha256, trained_cases)
 from main import main
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "pytorch_export_reference.json"
@@ -255,6 +259,150 @@ def test_headless_exports_run_and_continue_from_the_trained_weights(tmp_path, ca
     epochs, losses = app_losses(trainer, 20)
     assert printed.shape == (20, 2) and np.array_equal(printed[:, 0], epochs) and epochs[0] == 20
     assert relative_error(printed[:, 1], losses) < TOLERANCE
+
+
+# -- data sets too big to embed: a data file beside the script ------------------------------
+BIG_EPOCHS = 8
+SCRIPT_LIMIT = 20_000      # bytes; embedded, these data sets' scripts run to 128 kB and 1.3 MB
+
+
+@pytest.fixture(scope="module")
+def big():
+    return big_cases()
+
+
+def test_a_big_data_set_goes_beside_the_script_and_the_scripts_still_print_the_apps_losses(big, tmp_path):
+    torch_installed = importlib.util.find_spec("torch") is not None
+    kinds = {"numpy": export_numpy, **({"pytorch": export_pytorch} if torch_installed else {})}
+    written, argv = tmp_path / "written", []
+    written.mkdir()
+    for name, (trainer, dataset, title) in big.items():
+        assert trainer.n > EMBED_MAX_SAMPLES or trainer.X.size + trainer.Y.size > EMBED_MAX_NUMBERS
+        for kind, export in kinds.items():
+            path = written / f"{name}_{kind}.py"
+            data = export(path, trainer, BIG_EPOCHS, dataset, title)
+            assert data == written / f"{name}_{kind}_data.npz" and data.is_file()
+            assert path.stat().st_size < SCRIPT_LIMIT, (name, kind)
+            text = path.read_text(encoding="utf-8")
+            assert f"with np.load(Path(__file__).with_name('{data.name}'), allow_pickle=False)" in text
+            with np.load(data, allow_pickle=False) as npz:
+                expected = {"x": trainer.X, "y": trainer.Y}
+                if trainer.X_test is not None:
+                    expected.update(x_test=trainer.X_test, y_test=trainer.Y_test)
+                assert sorted(npz.files) == sorted(expected)
+                for key, array in expected.items():
+                    assert npz[key].dtype == np.float64
+                    np.testing.assert_array_equal(npz[key], array, err_msg=key)
+            argv += [f"{name} {kind}", path.name]
+    assert len(list(written.iterdir())) == len(argv)      # each script and its data file
+    # Script and data moved together to another folder, run from a third: the script finds
+    # its data beside itself, not in the working directory.
+    moved = shutil.move(written, tmp_path / "moved")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    argv[1::2] = [str(Path(moved) / name) for name in argv[1::2]]
+    done = subprocess.run([sys.executable, "-c", RUNNER, *argv], capture_output=True, text=True,
+                          timeout=300, cwd=elsewhere, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    printed = parse_losses(done.stdout)
+    assert set(printed) == set(argv[0::2])
+    for name, (trainer, _, _) in big.items():
+        epochs, losses = app_losses(trainer, BIG_EPOCHS)
+        for kind in kinds:
+            np.testing.assert_array_equal(printed[f"{name} {kind}"][0], epochs)
+            assert relative_error(printed[f"{name} {kind}"][1], losses) < TOLERANCE, (name, kind)
+
+
+def test_the_threshold_is_where_the_data_leave_the_script(tmp_path):
+    def case(n, width):
+        X = np.random.RandomState(n).normal(size=(n, width))
+        dataset = Dataset("edge", X, X[:, :1], [f"x{i + 1}" for i in range(width)], ["y"])
+        return Trainer(Network([width, 2, 1], ["tanh", "linear"], seed=1), X, X[:, :1]), dataset
+    numbers_width = EMBED_MAX_NUMBERS // 100 - 1            # 100 samples: x and y fill it exactly
+    for (n, width), loads in [((EMBED_MAX_SAMPLES, 2), False), ((EMBED_MAX_SAMPLES + 1, 2), True),
+                              ((100, numbers_width), False), ((101, numbers_width), True)]:
+        trainer, dataset = case(n, width)
+        for make in (numpy_script, pytorch_script):
+            assert ("np.load(Path(__file__)" in make(trainer, 1, dataset)) is loads, (n, width)
+    # Below it: exactly the embedded script, and nothing written beside it.
+    trainer, dataset = case(EMBED_MAX_SAMPLES, 2)
+    for kind, export, make in (("numpy", export_numpy, numpy_script),
+                               ("pytorch", export_pytorch, pytorch_script)):
+        folder = tmp_path / kind
+        folder.mkdir()
+        assert export(folder / "small.py", trainer, 3, dataset, "small") is None
+        assert [p.name for p in folder.iterdir()] == ["small.py"]
+        text = (folder / "small.py").read_text(encoding="utf-8")
+        assert text == make(trainer, 3, dataset, "small", "small.py") and "Path" not in text
+
+
+def test_a_script_with_a_data_file_says_where_the_data_came_from(big):
+    trainer, dataset, title = big["moons_2400_adam_mid_epoch"]
+    options = {"target": "label", "features": ["a", "b"], "kinds": {}, "missing": "drop",
+               "standardise": True, "test_fraction": 0.25, "seed": 0}
+    source = DataSource.from_csv(dataset, "/data/lecture sets/moons.csv", options, "ab12" * 16)
+    for make in (numpy_script, pytorch_script):
+        text = make(trainer, 3, dataset, title, "moons.py", source)
+        assert "# Made from the CSV file\n#   /data/lecture sets/moons.csv\n" in text
+        assert f"(SHA-256 {'ab12' * 16} as read)" in text
+        assert ("# imported with target='label', features=['a', 'b'], missing='drop', standardise=True,\n"
+                "#   test_fraction=0.25, seed=0.") in text
+        assert "moons_data.npz also holds the app's held-out test set (x_test, y_test)" in text
+        assert "# 2,400 samples are too many to write out here" in text
+    scenario = DataSource(dataset, "scenario", scenario="moons", seed=3, remedy=True)
+    assert "# Made by Backprop Lab's scenario 'moons' (seed 3, remedy applied)." in numpy_script(
+        trainer, 3, dataset, title, "moons.py", scenario)
+
+
+def test_a_data_file_that_cannot_be_written_fails_the_export_and_leaves_the_old_files(
+        big, tmp_path, monkeypatch):
+    trainer, dataset, title = big["wide_60000_numbers_fresh"]
+    script_path, data_path = tmp_path / "wide.py", tmp_path / "wide_data.npz"
+    script_path.write_text("old script", encoding="utf-8")
+    data_path.write_bytes(b"old data")
+
+    def disk_full(file, **arrays):
+        file.write(b"PK\x03\x04 half an archive")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(SaveError, match=r"cannot write .*wide_data\.npz: No space left on device"):
+        export_numpy(script_path, trainer, 3, dataset, title)
+    assert script_path.read_text(encoding="utf-8") == "old script" and data_path.read_bytes() == b"old data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.py", "wide_data.npz"]   # no temporary files
+    monkeypatch.undo()
+    # A new export whose data file cannot be written leaves no script either.
+    (tmp_path / "new_data.npz").mkdir()
+    with pytest.raises(SaveError, match=r"new_data\.npz"):
+        export_pytorch(tmp_path / "new.py", trainer, 3, dataset, title)
+    assert not (tmp_path / "new.py").exists()
+    # And a script that cannot be written takes back the data file this export made.
+    (tmp_path / "folder.py").mkdir()
+    with pytest.raises(SaveError, match=r"folder\.py"):
+        export_numpy(tmp_path / "folder.py", trainer, 3, dataset, title)
+    assert not (tmp_path / "folder_data.npz").exists()
+
+
+def test_headless_export_of_a_big_csv_writes_the_data_file_and_says_so(tmp_path, capsys):
+    rng = np.random.RandomState(3)
+    table = rng.normal(size=(2600, 3)).round(3)
+    csv_path = tmp_path / "big.csv"
+    np.savetxt(csv_path, np.column_stack([table, table.sum(axis=1)]), delimiter=",", fmt="%.3f",
+               header="a,b,c,total", comments="")
+    py, session = tmp_path / "out" / "big.py", tmp_path / "s.json"
+    py.parent.mkdir()
+    assert main(["--headless", "--data", str(csv_path), "--target", "total", "--epochs", "3", "--quiet",
+                 "--export-numpy", str(py), "--save-session", str(session)]) == 0
+    assert f"{py}: the data are in {py.with_name('big_data.npz')} beside it" in capsys.readouterr().out
+    text = py.read_text(encoding="utf-8")
+    assert f"#   {csv_path.resolve()}\n" in text and "target='total'" in text
+    from core.session import load_session
+    trainer = load_session(session).trainer
+    assert trainer.n == 2080
+    out = subprocess.run([sys.executable, str(py)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    printed = np.array([line.split() for line in out.stdout.splitlines()], float)
+    epochs, losses = app_losses(trainer, 3)
+    assert np.array_equal(printed[:, 0], epochs) and relative_error(printed[:, 1], losses) < TOLERANCE
 
 
 # -- data exports ----------------------------------------------------------------------------

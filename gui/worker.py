@@ -553,6 +553,10 @@ class TrainingWorker(QObject):
         if earlier is not None and not self._forward_is_finite():
             t.restore(earlier)
         self._playing.clear()
+        if earlier is None and not self._forward_is_finite():
+            # The slice began at such weights (the step before it made them): one unit
+            # further back through the checkpoints, exactly as Step back goes.
+            self._step_back()
         self._banner = (f"diverged at epoch {epoch}: {reason} — "
                         "try a lower learning rate or clipping")
         self._dirty = True

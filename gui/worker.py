@@ -247,6 +247,16 @@ def _nice_log_every(epochs_per_second: float, epoch: int) -> int:
     return 10 ** math.ceil(math.log10(epochs_per_second / 50))
 
 
+def _finite_view(snapshot, loss_now: float, outputs) -> bool:
+    """Whether a frame would show only finite numbers: the shown sample's α and β, the
+    loss, the output panel."""
+    arrays = [*snapshot.sample_alphas, *snapshot.sample_betas]
+    if outputs is not None:
+        arrays += [a for a in (outputs.predicted, outputs.predicted_test, outputs.grid)
+                   if a is not None]
+    return math.isfinite(loss_now) and all(np.isfinite(a).all() for a in arrays)
+
+
 class TrainingWorker(QObject):
     frame_ready = Signal(object)
     notice = Signal(str)                # a refused command or a step back with nothing kept
@@ -287,6 +297,7 @@ class TrainingWorker(QObject):
         self._last_outputs = -1.0
         self._dirty = False
         self._shown_playing = False         # what the last frame told the window
+        self._settling = False              # going back to the last finite state
         self._eps = 0.0
         self._eps_mark = (time.perf_counter(), trainer.epoch)
 
@@ -532,6 +543,13 @@ class TrainingWorker(QObject):
         """Replay the slice from its start one unit at a time and stop just before the
         step that diverged: the drawing then shows the last finite state, with its
         gradients and last update (no NaN reaches the view), and training is paused."""
+        self._settling = True
+        try:
+            self._settle_divergence()
+        finally:
+            self._settling = False
+
+    def _settle_divergence(self):
         t = self._trainer
         epoch, reason = t.diverged_epoch, t.diverged_reason
         t.restore(self._slice_start)
@@ -811,19 +829,9 @@ class TrainingWorker(QObject):
     def _publish(self):
         t = self._trainer
         now = time.perf_counter()
-        series = t.history.loss
-        sent, stride = self._sent_loss
-        start = 0 if series.stride != stride else min(sent, len(series))
-        loss_epochs, loss_values = series.arrays(start)
-        self._sent_loss = (len(series), series.stride)
-        h = t.history
-        log_from = min(self._sent_logs, len(h.log_epochs))
-        logs = {k: np.array(h.logs[k][log_from:], dtype=float) for k in LOG_FIELDS}
-        self._sent_logs = len(h.log_epochs)
         outputs = None
         if now - self._last_outputs >= OUTPUT_SECONDS or not self._playing.is_set():
             outputs = self._probe.evaluate(t.net)
-            self._last_outputs = now
         snapshot = t.snapshot(self._sample)
         # E at the weights drawn, so a Step visibly changes it (the last epoch's loss is
         # E at the weights before its update: after the first Step it repeated E(w₀)).
@@ -836,6 +844,26 @@ class TrainingWorker(QObject):
                 # Before the first epoch of a big data set: E estimated on the diagnostic
                 # rows (a full pass here would hold the window for half a second).
                 loss_now = t.estimated_loss()
+        if t.steps and not t.diverged and not self._settling and \
+                not _finite_view(snapshot, loss_now, outputs):
+            # Finite weights whose forward pass overflows, and no step has failed yet: the
+            # next one will.  Take it, and show the last finite state instead (no NaN
+            # reaches the view).
+            self._run_units(1)
+            if t.diverged:
+                self._stop_at_last_finite_state()
+                return
+        if outputs is not None:
+            self._last_outputs = now
+        series = t.history.loss
+        sent, stride = self._sent_loss
+        start = 0 if series.stride != stride else min(sent, len(series))
+        loss_epochs, loss_values = series.arrays(start)
+        self._sent_loss = (len(series), series.stride)
+        h = t.history
+        log_from = min(self._sent_logs, len(h.log_epochs))
+        logs = {k: np.array(h.logs[k][log_from:], dtype=float) for k in LOG_FIELDS}
+        self._sent_logs = len(h.log_epochs)
         frame = Frame(
             run_id=self.run_id, snapshot=snapshot, loss_from=start, loss_epochs=loss_epochs,
             loss_values=loss_values, log_from=log_from,

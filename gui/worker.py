@@ -298,6 +298,7 @@ class TrainingWorker(QObject):
         self._dirty = False
         self._shown_playing = False         # what the last frame told the window
         self._settling = False              # going back to the last finite state
+        self._shown_steps = trainer.steps   # optimiser steps taken when the last frame went
         self._eps = 0.0
         self._eps_mark = (time.perf_counter(), trainer.epoch)
 
@@ -565,6 +566,8 @@ class TrainingWorker(QObject):
                 t.restore(state)
                 break
             earlier = state
+            if epoch is not None and t.epoch > epoch + 1:
+                break       # (a replay that does not diverge again: stop, finite, anyway)
             self._priority.checkpoint()
         # A step that made the loss infinite started from weights that are finite yet
         # overflow the forward pass (α, β, the outputs): one state further back, then.
@@ -844,11 +847,11 @@ class TrainingWorker(QObject):
                 # Before the first epoch of a big data set: E estimated on the diagnostic
                 # rows (a full pass here would hold the window for half a second).
                 loss_now = t.estimated_loss()
-        if t.steps and not t.diverged and not self._settling and \
+        if t.steps > self._shown_steps and not t.diverged and not self._settling and \
                 not _finite_view(snapshot, loss_now, outputs):
-            # Finite weights whose forward pass overflows, and no step has failed yet: the
-            # next one will.  Take it, and show the last finite state instead (no NaN
-            # reaches the view).
+            # Training made finite weights whose forward pass overflows, and no step has
+            # failed yet: the next one will.  Take it, and show the last finite state
+            # instead (no NaN reaches the view).  (Weights a user typed are shown as typed.)
             self._run_units(1)
             if t.diverged:
                 self._stop_at_last_finite_state()
@@ -878,6 +881,7 @@ class TrainingWorker(QObject):
         self._frame_interval = max(FRAME_SECONDS, 5 * (time.perf_counter() - now))
         self._dirty = False
         self._shown_playing = frame.playing
+        self._shown_steps = t.steps
         self._needs_push = True
         self.frame_ready.emit(frame)
 

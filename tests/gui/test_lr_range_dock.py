@@ -67,3 +67,6 @@ def test_a_range_test_the_trainer_refuses_says_why(make_window, qtbot):
     assert future.exception() is not None
     assert tool.view.result is None
     assert tool.view.caption.text().startswith("The range test could not run:")
+    # The typed weight stands (it is the user's): nothing was trained or rewound for it.
+    snap = window.last_frame().snapshot
+    assert snap.params[16] == 1e300 and snap.steps == 0 and not window.last_frame().banner

@@ -129,20 +129,17 @@ def dead_relus(trainer: Trainer) -> PathologyMetric:
     dead = int(sum(int(m.sum()) for m in d["dead_units"][:-1]))
     overall = dead / max(1, sum(hidden))
     worst = max(per_layer, default=0.0)
-    # Units dead from the initial weights are not the learning rate's doing, and no
-    # learning rate revives them (a seed may start with a few): the remedy is judged on the
-    # units training killed.
-    h = trainer.history
-    born_dead = 0
-    if h.log_epochs and h.log_epochs[0] == 0:
-        born_dead = int(round(sum(f * n for f, n in zip(h.logs["dead_fraction"][0], hidden))))
+    # Units dead before the first step are not the learning rate's doing, and no learning
+    # rate revives them (a seed may start with a few): the remedy is judged on the units
+    # training killed.
+    born_dead = trainer.dead_at_start
     killed = max(0, dead - born_dead)
     start, end = _first_and_last(curve)
     stuck = not end < HALVED * start
     failure = worst >= DEAD_LAYER and stuck
     healthy = killed / max(1, sum(hidden)) < DEAD_FIXED and end < HALVED * start
     layers = ", ".join(f"{f:.0%}" for f in per_layer)
-    born = f", {min(born_dead, dead)} of them from the initial weights" if born_dead else ""
+    born = f", {min(born_dead, dead)} of them dead before the first step" if born_dead else ""
     sentence = (f"{dead} of {sum(hidden)} hidden ReLUs are dead (per layer: {layers}{born}); "
                 f"the loss went {start:.3g} → {end:.3g}"
                 f"{' and is stuck' if stuck else ''}.")

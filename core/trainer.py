@@ -137,6 +137,9 @@ class Trainer:
         self.diverged_epoch: int | None = None
         self.diverged_reason: str | None = None
         self._gradient_before_training()
+        # Hidden units dead before any step (no learning rate revives them): the dead-relus
+        # metric judges its remedy on the units training kills.
+        self.dead_at_start = int(sum(int(m.sum()) for m in self.diagnostics()["dead_units"][:-1]))
 
     def _gradient_before_training(self):
         """Before the first step `grad` is ∂E/∂w at the initial weights over the training

@@ -377,3 +377,14 @@ def test_the_estimated_loss_is_exact_on_small_data_and_close_on_big():
         net = Network([1, 8, 1], ["tanh", "linear"], init="xavier", seed=0)
         big = Trainer(net, data.X, data.Y, TrainConfig(loss=loss, optimizer=OptimizerConfig(lr=0.01)))
         assert big.estimated_loss() == pytest.approx(big.evaluate(big.X, big.Y)[0], rel=0.1)
+
+
+def test_units_dead_before_the_first_step_are_counted_at_the_start():
+    rng = np.random.RandomState(0)
+    X, Y = rng.standard_normal((20, 2)), rng.standard_normal((20, 1))
+    net = Network([2, 4, 3, 1], ["relu", "relu", "linear"], init="he", seed=0)
+    net.biases[0] = [-100.0, -100.0, 5.0, 5.0]      # two units never fire
+    trainer = Trainer(net, X, Y, TrainConfig(loss="mse", optimizer=OptimizerConfig(lr=1e-3)))
+    assert trainer.dead_at_start == 2
+    trainer.run_epochs(3)
+    assert trainer.dead_at_start == 2               # a property of the start, not of now

@@ -392,7 +392,11 @@ class TrainingWorker(QObject):
                 self._start_segment()
                 self._keep()
             if t.steps != before.state.steps:
-                self._publish()
+                self._settling = True       # its caller (lecture mode) drives the steps
+                try:
+                    self._publish()
+                finally:
+                    self._settling = False
             return result
         return self.submit(run)
 

@@ -297,7 +297,7 @@ class TrainingWorker(QObject):
         self._last_outputs = -1.0
         self._dirty = False
         self._shown_playing = False         # what the last frame told the window
-        self._settling = False              # going back to the last finite state
+        self._settling = False              # no overflow check (settling a divergence; lecture steps)
         self._shown_steps = trainer.steps   # optimiser steps taken when the last frame went
         self._eps = 0.0
         self._eps_mark = (time.perf_counter(), trainer.epoch)
